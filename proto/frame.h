@@ -1,0 +1,54 @@
+/*
+ * frame.h: the wire framing shared by lwkd and every client.
+ *
+ * A frame is a 4-byte big-endian unsigned length N followed by exactly N
+ * bytes holding one MessagePack map. The framer accepts bytes in any split
+ * and yields whole frames; an oversize length is rejected from the header,
+ * before any of the body is buffered.
+ */
+#ifndef LWK_PROTO_FRAME_H
+#define LWK_PROTO_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_FRAME_HEADER 4
+
+struct proto_framer {
+    uint8_t *buf;       /* owned; holds at most one partial frame plus input */
+    size_t len;         /* bytes held */
+    size_t off;         /* start of the first unconsumed byte */
+    size_t cap;
+    uint32_t max_frame; /* largest body accepted */
+    int error;          /* sticky: once the stream is broken it stays broken */
+};
+
+void proto_framer_init(struct proto_framer *f, uint32_t max_frame);
+void proto_framer_free(struct proto_framer *f);
+
+/* Appends input. Returns 0, or a negative proto error (PROTO_ERR_TOO_LARGE,
+ * PROTO_ERR_MALFORMED) as soon as a header announces an unacceptable body. */
+int proto_framer_feed(struct proto_framer *f, const uint8_t *data, size_t n);
+
+/* Yields the next whole frame body (valid until the next feed/next call).
+ * Returns 1 with body and len set, 0 when more bytes are needed, or a negative
+ * proto error. */
+int proto_framer_next(struct proto_framer *f, const uint8_t **body, uint32_t *len);
+
+/* Bytes buffered but not yet returned as a frame. */
+size_t proto_framer_pending(const struct proto_framer *f);
+
+static inline void proto_put_u32be(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline uint32_t proto_get_u32be(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+#endif
