@@ -124,16 +124,16 @@ enum config_secret {
 struct config_key {
     const char *name;
     enum config_type type;
-    size_t offset;                  /* of the field in struct lwkd_config */
-    int64_t min, max;               /* INT, INT64: inclusive range */
-    int64_t default_int;            /* INT, INT64, BOOL (0/1), ENUM (index) */
-    const char *default_str;        /* STRING */
-    const char *const *enum_names;  /* ENUM: NULL-terminated */
+    size_t offset;                 /* of the field in struct lwkd_config */
+    int64_t min, max;              /* INT, INT64: inclusive range */
+    int64_t default_int;           /* INT, INT64, BOOL (0/1), ENUM (index) */
+    const char *default_str;       /* STRING */
+    const char *const *enum_names; /* ENUM: NULL-terminated */
     /* STRING: extra syntax check; writes why into why[] and returns -1 */
     int (*check)(const char *value, char *why, size_t why_len);
     enum config_secret secret;
-    bool reloadable;                /* SIGHUP applies it to a running daemon */
-    const char *description;        /* one line of English */
+    bool reloadable;         /* SIGHUP applies it to a running daemon */
+    const char *description; /* one line of English */
 };
 
 extern const struct config_key config_keys[];

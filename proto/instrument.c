@@ -9,6 +9,7 @@
  * printed: the first error is returned with its line and a short message.
  */
 #include "instrument.h"
+#include "proto.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,8 +39,8 @@ enum header_key {
 };
 
 static const char *const header_keys[H_COUNT] = {
-    "format",  "key",   "version", "name.nl",   "name.en", "description.nl", "description.en",
-    "steps",   "select", "min_reveal",
+    "format",         "key",   "version", "name.nl",    "name.en", "description.nl",
+    "description.en", "steps", "select",  "min_reveal",
 };
 
 enum item_key {
@@ -56,8 +57,8 @@ enum item_key {
 };
 
 static const char *const item_keys[I_COUNT] = {
-    "name.nl", "name.en", "prompt.nl", "prompt.en", "guide.nl",
-    "guide.en", "scored", "scale",     "notes",
+    "name.nl",  "name.en", "prompt.nl", "prompt.en", "guide.nl",
+    "guide.en", "scored",  "scale",     "notes",
 };
 
 enum agenda_key {
@@ -76,6 +77,23 @@ static const char *const agenda_keys[A_COUNT] = {
 };
 
 #define MAX_SECTION_KEYS 16
+_Static_assert(H_COUNT <= MAX_SECTION_KEYS && I_COUNT <= MAX_SECTION_KEYS &&
+                   A_COUNT <= MAX_SECTION_KEYS,
+               "struct parser.seen is too small");
+/* Agenda entries store item indexes as unsigned char. */
+_Static_assert(INSTRUMENT_MAX_ITEMS <= 256, "item index does not fit");
+/* A step is sent on the wire as the phase of the same number. */
+_Static_assert(INSTRUMENT_STEP_REVIEW == (int)PROTO_PHASE_REVIEW &&
+                   INSTRUMENT_STEP_LOBBY == (int)PROTO_PHASE_LOBBY &&
+                   INSTRUMENT_STEP_SCORE == (int)PROTO_PHASE_SCORE &&
+                   INSTRUMENT_STEP_EXPLAIN == (int)PROTO_PHASE_EXPLAIN &&
+                   INSTRUMENT_STEP_THEMES == (int)PROTO_PHASE_THEMES &&
+                   INSTRUMENT_STEP_DESIRED == (int)PROTO_PHASE_DESIRED &&
+                   INSTRUMENT_STEP_ACTIONS == (int)PROTO_PHASE_ACTIONS &&
+                   INSTRUMENT_STEP_LOOK_AHEAD == (int)PROTO_PHASE_LOOK_AHEAD &&
+                   INSTRUMENT_STEP_SUMMARY == (int)PROTO_PHASE_SUMMARY &&
+                   INSTRUMENT_STEP_CLOSED == (int)PROTO_PHASE_CLOSED,
+               "instrument steps and proto phases differ");
 
 struct parser {
     const char *text;
@@ -178,8 +196,7 @@ static int check_encoding(struct parser *p, const char *s, size_t n)
         uint32_t cp;
         size_t k = utf8_decode(u + i, n - i, &cp);
         if (k == 0)
-            return fail(p, INSTRUMENT_ERR_ENCODING, p->line, "invalid UTF-8 at column %zu",
-                        i + 1);
+            return fail(p, INSTRUMENT_ERR_ENCODING, p->line, "invalid UTF-8 at column %zu", i + 1);
         if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F))
             return fail(p, INSTRUMENT_ERR_ENCODING, p->line,
                         "control character U+%04X at column %zu", (unsigned)cp, i + 1);
@@ -188,15 +205,15 @@ static int check_encoding(struct parser *p, const char *s, size_t n)
     return 0;
 }
 
-/* Keys of instruments, items and agenda entries: [a-z0-9][a-z0-9_-]*. */
+/* Keys of instruments, items and agenda entries: [a-z0-9][a-z0-9-]*, the
+ * shape the store accepts for an instrument key. */
 static bool valid_key(const char *s, size_t n)
 {
     if (n == 0 || n > INSTRUMENT_MAX_KEY)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  (i > 0 && (c == '-' || c == '_'));
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
         if (!ok)
             return false;
     }
@@ -241,6 +258,20 @@ static int set_text(struct parser *p, char **field, const char *value)
     return 0;
 }
 
+/* Names and titles are shown in lists and headings, and stored in columns
+ * that hold at most INSTRUMENT_MAX_NAME characters. */
+static int set_name(struct parser *p, const char *key, char **field, const char *value)
+{
+    size_t chars = 0;
+
+    for (const unsigned char *u = (const unsigned char *)value; *u; u++)
+        chars += (*u & 0xC0) != 0x80;
+    if (chars > INSTRUMENT_MAX_NAME)
+        return fail(p, INSTRUMENT_ERR_LIMIT, p->line, "'%s' is longer than %d characters", key,
+                    INSTRUMENT_MAX_NAME);
+    return set_text(p, field, value);
+}
+
 static int parse_bool(struct parser *p, const char *key, const char *value, bool *out)
 {
     if (strcmp(value, "yes") == 0)
@@ -261,8 +292,8 @@ static int parse_bounded(struct parser *p, const char *key, const char *value, u
     if (r < 0)
         return fail(p, INSTRUMENT_ERR_VALUE, p->line, "'%s' must be a whole number", key);
     if (r > 0 || v < lo)
-        return fail(p, INSTRUMENT_ERR_RANGE, p->line, "'%s' must be between %lu and %lu", key,
-                    lo, hi);
+        return fail(p, INSTRUMENT_ERR_RANGE, p->line, "'%s' must be between %lu and %lu", key, lo,
+                    hi);
     *out = (unsigned)v;
     return 0;
 }
@@ -313,8 +344,7 @@ static int parse_steps(struct parser *p, const char *value)
     if (!seen[INSTRUMENT_STEP_CLOSED])
         return fail(p, INSTRUMENT_ERR_STEP, p->line, "'steps' must include 'closed'");
     if (seen[INSTRUMENT_STEP_DESIRED] && !seen[INSTRUMENT_STEP_SCORE])
-        return fail(p, INSTRUMENT_ERR_CONFLICT, p->line,
-                    "step 'desired' needs the 'score' step");
+        return fail(p, INSTRUMENT_ERR_CONFLICT, p->line, "step 'desired' needs the 'score' step");
     p->steps_line = p->line;
     return 0;
 }
@@ -335,16 +365,16 @@ static int header_set(struct parser *p, int key, const char *value)
     case H_KEY:
         if (!valid_key(value, strlen(value)))
             return fail(p, INSTRUMENT_ERR_VALUE, p->line,
-                        "'key' must be 1 to %d of a-z, 0-9, '-', '_' (starting a-z or 0-9)",
+                        "'key' must be 1 to %d of a-z, 0-9 and '-', not starting with '-'",
                         INSTRUMENT_MAX_KEY);
         memcpy(inst->key, value, strlen(value) + 1);
         return 0;
     case H_VERSION:
         return parse_bounded(p, "version", value, 1, INSTRUMENT_MAX_VERSION, &inst->version);
     case H_NAME_NL:
-        return set_text(p, &inst->name.nl, value);
+        return set_name(p, "name.nl", &inst->name.nl, value);
     case H_NAME_EN:
-        return set_text(p, &inst->name.en, value);
+        return set_name(p, "name.en", &inst->name.en, value);
     case H_DESCRIPTION_NL:
         return set_text(p, &inst->description.nl, value);
     case H_DESCRIPTION_EN:
@@ -404,14 +434,14 @@ static int parse_scale(struct parser *p, const char *value, struct instrument_it
 
     if (!dash)
         return fail(p, INSTRUMENT_ERR_VALUE, p->line, "'scale' must look like '1-10'");
-    r1 = parse_number(value, (size_t)(dash - value), INSTRUMENT_MAX_SCALE, &lo);
-    r2 = parse_number(dash + 1, strlen(dash + 1), INSTRUMENT_MAX_SCALE, &hi);
+    r1 = parse_number(value, (size_t)(dash - value), INSTRUMENT_SCALE_HIGHEST, &lo);
+    r2 = parse_number(dash + 1, strlen(dash + 1), INSTRUMENT_SCALE_HIGHEST, &hi);
     if (r1 < 0 || r2 < 0)
         return fail(p, INSTRUMENT_ERR_VALUE, p->line, "'scale' must look like '1-10'");
-    if (r1 > 0 || r2 > 0 || lo >= hi)
+    if (r1 > 0 || r2 > 0 || lo < INSTRUMENT_SCALE_LOWEST || lo >= hi)
         return fail(p, INSTRUMENT_ERR_RANGE, p->line,
-                    "'scale' must run from a lower to a higher number within 0-%d",
-                    INSTRUMENT_MAX_SCALE);
+                    "'scale' must run from a lower to a higher grade within %d-%d",
+                    INSTRUMENT_SCALE_LOWEST, INSTRUMENT_SCALE_HIGHEST);
     item->scale_min = (int)lo;
     item->scale_max = (int)hi;
     return 0;
@@ -424,9 +454,9 @@ static int item_set(struct parser *p, int key, const char *value)
 
     switch (key) {
     case I_NAME_NL:
-        return set_text(p, &item->name.nl, value);
+        return set_name(p, "name.nl", &item->name.nl, value);
     case I_NAME_EN:
-        return set_text(p, &item->name.en, value);
+        return set_name(p, "name.en", &item->name.en, value);
     case I_PROMPT_NL:
         return set_text(p, &item->prompt.nl, value);
     case I_PROMPT_EN:
@@ -499,8 +529,7 @@ static int parse_agenda_items(struct parser *p, const char *value, struct instru
                         "unknown item '%s' (items are defined before the agenda)", key);
         for (size_t i = 0; i < a->n_items; i++)
             if (a->items[i] == idx)
-                return fail(p, INSTRUMENT_ERR_DUPLICATE, p->line,
-                            "item '%s' is listed twice", key);
+                return fail(p, INSTRUMENT_ERR_DUPLICATE, p->line, "item '%s' is listed twice", key);
         a->items[a->n_items++] = (unsigned char)idx;
         if (!comma)
             return 0;
@@ -515,9 +544,9 @@ static int agenda_set(struct parser *p, int key, const char *value)
 
     switch (key) {
     case A_TITLE_NL:
-        return set_text(p, &a->title.nl, value);
+        return set_name(p, "title.nl", &a->title.nl, value);
     case A_TITLE_EN:
-        return set_text(p, &a->title.en, value);
+        return set_name(p, "title.en", &a->title.en, value);
     case A_GUIDE_NL:
         return set_text(p, &a->guide.nl, value);
     case A_GUIDE_EN:
@@ -547,10 +576,16 @@ static int finish_agenda(struct parser *p)
 
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!p->seen[required[i]])
-            return fail(p, INSTRUMENT_ERR_MISSING, p->section_line,
-                        "[agenda %s] is missing '%s'", a->key, agenda_keys[required[i]]);
+            return fail(p, INSTRUMENT_ERR_MISSING, p->section_line, "[agenda %s] is missing '%s'",
+                        a->key, agenda_keys[required[i]]);
     if ((r = check_pair(p, A_GUIDE_NL, A_GUIDE_EN, agenda_keys)) != 0)
         return r;
+    /* Items are walked one by one only in these steps; elsewhere a list would
+     * promise a behaviour the session engine does not have. */
+    if (a->n_items > 0 && a->step != INSTRUMENT_STEP_SCORE && a->step != INSTRUMENT_STEP_EXPLAIN &&
+        a->step != INSTRUMENT_STEP_DESIRED)
+        return fail(p, INSTRUMENT_ERR_CONFLICT, p->seen[A_ITEMS],
+                    "'items' is only allowed on a score, explain or desired entry");
     /* Only scored items can be scored, or given a desired score. */
     if (a->step == INSTRUMENT_STEP_SCORE || a->step == INSTRUMENT_STEP_DESIRED)
         for (size_t i = 0; i < a->n_items; i++) {
@@ -612,7 +647,7 @@ static int section_line(struct parser *p, const char *s, size_t n)
         return fail(p, INSTRUMENT_ERR_SYNTAX, p->line, "the section has no key");
     if (!valid_key(key, key_n))
         return fail(p, INSTRUMENT_ERR_VALUE, p->line,
-                    "a section key is 1 to %d of a-z, 0-9, '-', '_' (starting a-z or 0-9)",
+                    "a section key is 1 to %d of a-z, 0-9 and '-', not starting with '-'",
                     INSTRUMENT_MAX_KEY);
 
     if (!p->format_seen)
@@ -628,8 +663,7 @@ static int section_line(struct parser *p, const char *s, size_t n)
             return fail(p, INSTRUMENT_ERR_SYNTAX, p->line,
                         "[item] sections must come before [agenda] sections");
         for (size_t i = 0; i < inst->n_items; i++)
-            if (strlen(inst->items[i].key) == key_n &&
-                memcmp(inst->items[i].key, key, key_n) == 0)
+            if (strlen(inst->items[i].key) == key_n && memcmp(inst->items[i].key, key, key_n) == 0)
                 return fail(p, INSTRUMENT_ERR_DUPLICATE, p->line,
                             "item '%s' is already defined on line %u", inst->items[i].key,
                             p->item_lines[i]);
@@ -645,8 +679,8 @@ static int section_line(struct parser *p, const char *s, size_t n)
             if (strlen(inst->agenda[i].key) == key_n &&
                 memcmp(inst->agenda[i].key, key, key_n) == 0)
                 return fail(p, INSTRUMENT_ERR_DUPLICATE, p->line,
-                            "agenda entry '%s' is already defined on line %u",
-                            inst->agenda[i].key, p->agenda_lines[i]);
+                            "agenda entry '%s' is already defined on line %u", inst->agenda[i].key,
+                            p->agenda_lines[i]);
         if (inst->n_agenda == INSTRUMENT_MAX_AGENDA)
             return fail(p, INSTRUMENT_ERR_LIMIT, p->line, "more than %d agenda entries",
                         INSTRUMENT_MAX_AGENDA);
@@ -669,14 +703,13 @@ static int lookup_key(const char *const *names, int count, const char *key)
 static int unknown_key(struct parser *p, const char *key)
 {
     if (p->kind == SECTION_HEADER)
-        return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line, "unknown key '%s' in the header",
-                    key);
+        return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line, "unknown key '%s' in the header", key);
     if (lookup_key(header_keys, H_COUNT, key) >= 0)
         return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line,
                     "'%s' is a header key and must come before the first section", key);
     if (p->kind == SECTION_ITEM)
-        return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line, "unknown key '%s' in [item %s]",
-                    key, p->inst->items[p->inst->n_items - 1].key);
+        return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line, "unknown key '%s' in [item %s]", key,
+                    p->inst->items[p->inst->n_items - 1].key);
     return fail(p, INSTRUMENT_ERR_UNKNOWN_KEY, p->line, "unknown key '%s' in [agenda %s]", key,
                 p->inst->agenda[p->inst->n_agenda - 1].key);
 }
@@ -709,8 +742,8 @@ static int value_line(struct parser *p, const char *s, size_t n)
 
     if (!p->format_seen) {
         if (strcmp(key, "format") != 0)
-            return fail(p, INSTRUMENT_ERR_FORMAT, p->line,
-                        "the first line must be 'format = %d'", INSTRUMENT_FORMAT_VERSION);
+            return fail(p, INSTRUMENT_ERR_FORMAT, p->line, "the first line must be 'format = %d'",
+                        INSTRUMENT_FORMAT_VERSION);
         p->format_seen = true;
     }
 
@@ -730,8 +763,7 @@ static int value_line(struct parser *p, const char *s, size_t n)
         return fail(p, INSTRUMENT_ERR_LIMIT, p->line, "the value of '%s' is longer than %d bytes",
                     key, INSTRUMENT_MAX_VALUE);
     if (memchr(v, '\t', vn))
-        return fail(p, INSTRUMENT_ERR_ENCODING, p->line, "tab character in the value of '%s'",
-                    key);
+        return fail(p, INSTRUMENT_ERR_ENCODING, p->line, "tab character in the value of '%s'", key);
     memcpy(value, v, vn);
     value[vn] = '\0';
     p->seen[idx] = p->line;
@@ -977,9 +1009,8 @@ bool instrument_equal(const struct instrument *a, const struct instrument *b)
     for (size_t i = 0; i < a->n_agenda; i++) {
         const struct instrument_agenda *x = &a->agenda[i], *y = &b->agenda[i];
         if (strcmp(x->key, y->key) != 0 || !text_equal(&x->title, &y->title) ||
-            !text_equal(&x->guide, &y->guide) || x->minutes != y->minutes ||
-            x->step != y->step || x->n_items != y->n_items ||
-            memcmp(x->items, y->items, x->n_items) != 0)
+            !text_equal(&x->guide, &y->guide) || x->minutes != y->minutes || x->step != y->step ||
+            x->n_items != y->n_items || memcmp(x->items, y->items, x->n_items) != 0)
             return false;
     }
     return true;

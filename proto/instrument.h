@@ -22,14 +22,18 @@
 #define INSTRUMENT_MAX_ITEMS 32
 #define INSTRUMENT_MAX_AGENDA 32
 #define INSTRUMENT_MAX_VALUE 1000 /* bytes in one value */
+#define INSTRUMENT_MAX_NAME 200   /* characters in a name or agenda title (as the store allows) */
 #define INSTRUMENT_MAX_KEY 32     /* bytes in an instrument, item or agenda key */
 #define INSTRUMENT_MAX_MINUTES 600
-#define INSTRUMENT_MAX_SCALE 100 /* highest allowed top of an item's scale */
+/* A scale lies within the grades a score can take on the wire and in the store. */
+#define INSTRUMENT_SCALE_LOWEST 1
+#define INSTRUMENT_SCALE_HIGHEST 10
 #define INSTRUMENT_MAX_MIN_REVEAL 100
 #define INSTRUMENT_MAX_VERSION 999999999
 #define INSTRUMENT_MAX_MESSAGE 160 /* bytes in an error message, NUL included */
 
-/* The fixed set of flow steps, in the only order a session may take them. */
+/* The fixed set of flow steps, in the only order a session may take them.
+ * Same names and values as enum proto_phase (instrument.c checks this). */
 enum instrument_step {
     INSTRUMENT_STEP_REVIEW,
     INSTRUMENT_STEP_LOBBY,

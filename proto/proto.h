@@ -90,7 +90,7 @@ enum proto_kind {
     X(KIND, "kind", PF_ENUM, 0, 0)                                                                 \
     X(TOKEN, "token", PF_STR, 1, 128)                                                              \
     X(CODE, "code", PF_STR, 1, 32)                                                                 \
-    X(NAME, "name", PF_STR, 1, 64)                                                                 \
+    X(NAME, "name", PF_STR, 1, 200)                                                                \
     X(RESUME, "resume", PF_STR, 1, 64)                                                             \
     X(SINCE, "since", PF_INT, 0, 9007199254740991LL)                                               \
     X(SESSION, "session", PF_INT, 1, 4611686018427387903LL)                                        \

@@ -84,8 +84,8 @@ CREATE TABLE organisations (
 -- Levels may be skipped (a team directly under a location, or at the top),
 -- but never inverted: parent_kind mirrors the parent's kind through the
 -- composite foreign key, the CHECK orders the kinds, and so cycles and
--- cross-organisation parents are impossible. parent_kind is filled in by a
--- trigger when the caller leaves it NULL.
+-- cross-organisation parents are impossible. parent_kind is set by a trigger;
+-- callers leave it out.
 CREATE TABLE org_units (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     organisation_id bigint NOT NULL REFERENCES organisations (id),
@@ -100,8 +100,9 @@ CREATE TABLE org_units (
     UNIQUE NULLS NOT DISTINCT (organisation_id, parent_id, name),
     FOREIGN KEY (organisation_id, parent_id, parent_kind)
         REFERENCES org_units (organisation_id, id, kind),
-    CHECK ((parent_id IS NULL) = (parent_kind IS NULL)),
-    CHECK (CASE kind
+    -- Fails when parent_id names no unit of the same organisation.
+    CONSTRAINT org_units_parent_exists CHECK ((parent_id IS NULL) = (parent_kind IS NULL)),
+    CONSTRAINT org_units_kind_order CHECK (CASE kind
                WHEN 'location'   THEN parent_kind IS NULL
                WHEN 'department' THEN parent_kind IS NULL OR parent_kind = 'location'
                WHEN 'team'       THEN parent_kind IS NULL OR parent_kind IN ('location', 'department')
@@ -113,18 +114,21 @@ CREATE FUNCTION org_units_fill_parent_kind() RETURNS trigger
     SET search_path = pg_catalog
 AS $$
 BEGIN
-    IF NEW.parent_id IS NOT NULL AND NEW.parent_kind IS NULL THEN
+    -- Always derived from the parent, whatever the caller supplied; a parent
+    -- that does not exist (in this organisation) leaves NULL and trips
+    -- org_units_parent_exists.
+    NEW.parent_kind := NULL;
+    IF NEW.parent_id IS NOT NULL THEN
         SELECT u.kind INTO NEW.parent_kind
           FROM lwk.org_units u
          WHERE u.id = NEW.parent_id AND u.organisation_id = NEW.organisation_id;
-        -- Not found: parent_kind stays NULL and the CHECK above rejects the row.
     END IF;
     RETURN NEW;
 END
 $$;
 
 CREATE TRIGGER org_units_fill_parent_kind
-    BEFORE INSERT OR UPDATE OF parent_id ON org_units
+    BEFORE INSERT OR UPDATE ON org_units
     FOR EACH ROW EXECUTE FUNCTION org_units_fill_parent_kind();
 
 -- Pseudonymous identity of someone who takes part in several sessions, so the

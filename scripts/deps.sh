@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# deps.sh: install the Debian 12 packages lwk needs to build, run and test,
+# only those that are missing. Works as root or through sudo.
+set -euo pipefail
+
+PKGS=(
+    build-essential cmake pkg-config git
+    libuv1-dev libmsgpack-dev libpq-dev libssl-dev libncurses-dev libedit-dev
+    libsystemd-dev libcmocka-dev gettext
+    postgresql-15 postgresql-client-15
+    python3 python3-msgpack tmux clang libclang-rt-14-dev systemd
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null; then
+    SUDO=(sudo)
+else
+    echo "deps: missing packages (${missing[*]}) and not root, no sudo" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
