@@ -33,12 +33,81 @@ static void usage(FILE *out)
             "  -L, --log-level LEVEL  debug, info, warn or error\n"
             "      --check-config     print the effective configuration and exit\n"
             "      --print-template   print a documented configuration file and exit\n"
+            "      --migrate          apply the SQL migrations to the database and exit\n"
             "  -V, --version          print the version and exit\n"
             "  -h, --help             this text\n"
             "Every key can also be set as LWKD_<KEY> in the environment.\n");
 }
 
 static struct lwkd daemon_ctx;
+static int saved_argc;
+static char **saved_argv;
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"set", required_argument, NULL, 's'},
+    {"listen-tcp", required_argument, NULL, 'l'},
+    {"listen-unix", required_argument, NULL, 'u'},
+    {"database", required_argument, NULL, 'd'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"check-config", no_argument, NULL, 'C'},
+    {"print-template", no_argument, NULL, 'T'},
+    {"migrate", no_argument, NULL, 'M'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * --migrate: applies the sql/ migrations to the configured database with the
+ * installed migration runner (psql based), then exits with its status.
+ */
+static int run_migrations(const struct lwkd_config *cfg)
+{
+    if (!cfg->database[0]) {
+        fprintf(stderr, "lwkd: --migrate needs a database (database = ... or --database)\n");
+        return 1;
+    }
+    const char *runner = LWK_DATADIR "/lwk/lwk-migrate", *sqldir = LWK_DATADIR "/lwk/sql";
+    if (access(runner, X_OK) != 0) { /* running from the build tree */
+        runner = LWK_SOURCE_DIR "/scripts/migrate.sh";
+        sqldir = LWK_SOURCE_DIR "/sql";
+    }
+    execl(runner, runner, cfg->database, sqldir, (char *)NULL);
+    fprintf(stderr, "lwkd: cannot run %s\n", runner);
+    return 1;
+}
+
+/* Applies the command-line settings (the highest precedence) to cfg. */
+static int apply_flags(struct lwkd_config *cfg, int argc, char **argv, struct config_error *err)
+{
+    int o;
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "c:s:l:u:d:L:Vh", long_opts, NULL)) != -1) {
+        int rc = 0;
+        switch (o) {
+        case 's':
+            rc = config_set_arg(cfg, optarg, err);
+            break;
+        case 'l':
+            rc = config_set(cfg, "listen_tcp", optarg, err);
+            break;
+        case 'u':
+            rc = config_set(cfg, "listen_unix", optarg, err);
+            break;
+        case 'd':
+            rc = config_set(cfg, "database", optarg, err);
+            break;
+        case 'L':
+            rc = config_set(cfg, "log_level", optarg, err);
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
 
 static struct engine_limits limits_of(const struct lwkd_config *cfg)
 {
@@ -111,7 +180,9 @@ static void on_signal(uv_signal_t *s, int signum)
         struct config_error err;
         config_defaults(&fresh);
         if (config_load_file(&fresh, d->config_path, &err) < 0 ||
-            config_apply_env(&fresh, environ, &err) < 0 || config_validate(&fresh, &err) < 0) {
+            config_apply_env(&fresh, environ, &err) < 0 ||
+            apply_flags(&fresh, saved_argc, saved_argv, &err) < 0 ||
+            config_validate(&fresh, &err) < 0) {
             log_event(LOG_ERROR, "reload_failed", "error=\"%s\"", err.message);
             config_free(&fresh);
             return;
@@ -173,26 +244,15 @@ static void db_state_changed(void *arg, enum proto_db_state st)
         auth_refresh(d);
 }
 
+static bool migrate;
+
 static int load_config(struct lwkd *d, int argc, char **argv, bool *check_only)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"listen-tcp", required_argument, NULL, 'l'},
-        {"listen-unix", required_argument, NULL, 'u'},
-        {"database", required_argument, NULL, 'd'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"check-config", no_argument, NULL, 'C'},
-        {"print-template", no_argument, NULL, 'T'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct config_error err;
     const char *path = NULL;
     int o;
-    /* First pass: the file, so that flags can override it. */
-    while ((o = getopt_long(argc, argv, "c:s:l:u:d:L:Vh", opts, NULL)) != -1) {
+    /* First pass: the file and the informational flags. */
+    while ((o = getopt_long(argc, argv, "c:s:l:u:d:L:Vh", long_opts, NULL)) != -1) {
         switch (o) {
         case 'c':
             path = optarg;
@@ -209,10 +269,17 @@ static int load_config(struct lwkd *d, int argc, char **argv, bool *check_only)
         case 'C':
             *check_only = true;
             break;
+        case 'M':
+            migrate = true;
+            break;
         case '?':
             usage(stderr);
             return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lwkd: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     config_defaults(&d->cfg);
     if (!path && access(CONFIG_DEFAULT_PATH, R_OK) == 0)
@@ -224,43 +291,13 @@ static int load_config(struct lwkd *d, int argc, char **argv, bool *check_only)
         }
         d->config_path = strdup(path);
     }
-    if (config_apply_env(&d->cfg, environ, &err) < 0) {
+    if (config_apply_env(&d->cfg, environ, &err) < 0 ||
+        apply_flags(&d->cfg, argc, argv, &err) < 0 || config_validate(&d->cfg, &err) < 0) {
         fprintf(stderr, "lwkd: %s\n", err.message);
         return 1;
     }
-    optind = 1;
-    while ((o = getopt_long(argc, argv, "c:s:l:u:d:L:Vh", opts, NULL)) != -1) {
-        int rc = 0;
-        switch (o) {
-        case 's':
-            rc = config_set_arg(&d->cfg, optarg, &err);
-            break;
-        case 'l':
-            rc = config_set(&d->cfg, "listen_tcp", optarg, &err);
-            break;
-        case 'u':
-            rc = config_set(&d->cfg, "listen_unix", optarg, &err);
-            break;
-        case 'd':
-            rc = config_set(&d->cfg, "database", optarg, &err);
-            break;
-        case 'L':
-            rc = config_set(&d->cfg, "log_level", optarg, &err);
-            break;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "lwkd: %s\n", err.message);
-            return 1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "lwkd: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (config_validate(&d->cfg, &err) < 0) {
-        fprintf(stderr, "lwkd: %s\n", err.message);
-        return 1;
-    }
+    saved_argc = argc;
+    saved_argv = argv;
     return 0;
 }
 
@@ -269,6 +306,12 @@ int main(int argc, char **argv)
     struct lwkd *d = &daemon_ctx;
     bool check_only = false;
     int rc = load_config(d, argc, argv, &check_only);
+    if (rc == 0 && migrate) {
+        rc = run_migrations(&d->cfg);
+        config_free(&d->cfg);
+        free(d->config_path);
+        return rc;
+    }
     if (rc != 0 || check_only) {
         if (rc == 0)
             config_print(&d->cfg, stdout);
