@@ -21,6 +21,9 @@ struct db_query {
     char *sql;
     int nparams;
     char **params;
+    int *lengths;  /* NULL: all text */
+    int *formats;  /* NULL: all text */
+    Oid *types;    /* NULL: inferred by the server */
     db_result_cb cb;
     void *arg;
 };
@@ -106,9 +109,12 @@ int db_pending(const struct db *db)
 
 static void query_free(struct db_query *q)
 {
-    for (int i = 0; i < q->nparams; i++)
+    for (int i = 0; q->params && i < q->nparams; i++)
         free(q->params[i]);
     free(q->params);
+    free(q->lengths);
+    free(q->formats);
+    free(q->types);
     free(q->sql);
     free(q);
 }
@@ -316,8 +322,8 @@ static void db_send_next(struct db *db)
     if (!db->conn || db->connecting || db->busy_since || !db->head)
         return;
     struct db_query *q = db->head;
-    if (!PQsendQueryParams(db->conn, q->sql, q->nparams, NULL, (const char *const *)q->params,
-                           NULL, NULL, 0)) {
+    if (!PQsendQueryParams(db->conn, q->sql, q->nparams, q->types,
+                           (const char *const *)q->params, q->lengths, q->formats, 0)) {
         db_drop(db, "send failed");
         return;
     }
@@ -359,7 +365,12 @@ static void db_connect(struct db *db)
 {
     if (db->freeing || db->conn)
         return;
-    db->conn = PQconnectStart(db->conninfo);
+    /* The conninfo (keywords or a URI) is expanded first; the encoding after
+     * it wins, since the store sends JSON and text as UTF-8 in binary form. */
+    static const char *const keys[] = {"dbname", "client_encoding", "fallback_application_name",
+                                       NULL};
+    const char *const values[] = {db->conninfo, "UTF8", "lwkd", NULL};
+    db->conn = PQconnectStartParams(keys, values, 1);
     if (!db->conn) {
         db_drop(db, "out of memory");
         return;
@@ -389,16 +400,48 @@ void db_start(struct db *db)
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
              db_result_cb cb, void *arg)
 {
+    return db_query_params(db, sql, nparams, NULL, params, NULL, NULL, cb, arg);
+}
+
+int db_query_params(struct db *db, const char *sql, int nparams, const Oid *types,
+                    const char *const *values, const int *lengths, const int *formats,
+                    db_result_cb cb, void *arg)
+{
     if (db->freeing || !db->conn || db->connecting)
         return PROTO_ERR_DB_UNAVAILABLE;
     struct db_query *q = calloc(1, sizeof(*q));
     if (!q)
         return PROTO_ERR_INTERNAL;
-    q->sql = strdup(sql);
+    bool ok = (q->sql = strdup(sql)) != NULL;
     q->nparams = nparams;
-    q->params = nparams ? calloc((size_t)nparams, sizeof(char *)) : NULL;
-    for (int i = 0; i < nparams; i++)
-        q->params[i] = params[i] ? strdup(params[i]) : NULL;
+    if (ok && nparams) {
+        ok = (q->params = calloc((size_t)nparams, sizeof(char *))) != NULL;
+        if (ok && formats) {
+            ok = (q->formats = malloc((size_t)nparams * sizeof(int))) &&
+                 (q->lengths = calloc((size_t)nparams, sizeof(int)));
+            if (ok)
+                memcpy(q->formats, formats, (size_t)nparams * sizeof(int));
+        }
+        if (ok && types && (ok = (q->types = malloc((size_t)nparams * sizeof(Oid))) != NULL))
+            memcpy(q->types, types, (size_t)nparams * sizeof(Oid));
+    }
+    for (int i = 0; ok && i < nparams; i++) {
+        if (!values[i])
+            continue;
+        bool binary = formats && formats[i] == 1;
+        size_t n = binary ? (size_t)lengths[i] : strlen(values[i]);
+        /* Binary values are counted bytes; text ones stay NUL-terminated. */
+        if ((ok = (q->params[i] = malloc(n + 1)) != NULL)) {
+            memcpy(q->params[i], values[i], n);
+            q->params[i][n] = '\0';
+            if (q->lengths)
+                q->lengths[i] = (int)n;
+        }
+    }
+    if (!ok) {
+        query_free(q);
+        return PROTO_ERR_INTERNAL;
+    }
     q->cb = cb;
     q->arg = arg;
     if (db->tail)

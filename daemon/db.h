@@ -46,6 +46,15 @@ int db_pending(const struct db *db);
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params,
              db_result_cb cb, void *arg);
 
+/*
+ * db_query with typed and binary parameters: types (NULL: inferred),
+ * formats[i] 1 for binary (lengths[i] bytes) or 0 for text; formats NULL
+ * means all text. Values are copied.
+ */
+int db_query_params(struct db *db, const char *sql, int nparams, const Oid *types,
+                    const char *const *values, const int *lengths, const int *formats,
+                    db_result_cb cb, void *arg);
+
 /* Milliseconds a query may run before the server counts as unresponsive. */
 void db_set_query_timeout(struct db *db, int ms);
 

@@ -63,15 +63,6 @@ static bool rate_ok(struct conn *c)
     return true;
 }
 
-static void send_ok(struct conn *c, int64_t id)
-{
-    struct proto_msg m;
-    proto_msg_init(&m, PT_OK);
-    if (id >= 0)
-        proto_set_int(&m, PK_ID, id);
-    conn_send_msg(c, &m);
-}
-
 static void send_snapshot(struct conn *c, int64_t id, uint64_t since)
 {
     struct engine_actor who = {c->kind, c->pid, c->facilitator};

@@ -130,11 +130,6 @@ static void close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-static void close_walk(uv_handle_t *h, void *arg)
-{
-    close_handle(h);
-}
-
 static uv_timer_t deadline_timer;
 static bool deadline_on;
 
@@ -149,6 +144,7 @@ static void finish(struct lwkd *d)
     if (deadline_on)
         close_handle((uv_handle_t *)&deadline_timer);
     auth_free(d);
+    store_stop(d->store);
     if (d->db) {
         db_free(d->db);
         d->db = NULL;
@@ -242,9 +238,29 @@ static void db_state_changed(void *arg, enum proto_db_state st)
     struct lwkd *d = arg;
     if (st == PROTO_DB_OK)
         auth_refresh(d);
+    store_db_state(d->store, st);
 }
 
 static bool migrate;
+
+static int exit_code;
+
+/* Called by the store once the open sessions are restored. */
+static void start_serving(struct lwkd *d)
+{
+    if (d->draining)
+        return;
+    server_adopt_fds(d);
+    if (server_listen(d) < 0) {
+        log_event(LOG_ERROR, "stopped", "reason=listen_failed");
+        exit_code = 1;
+        finish(d);
+        return;
+    }
+    log_event(LOG_INFO, "started", "version=%s pid=%d database=%s", LWK_VERSION, (int)getpid(),
+              d->cfg.database[0] ? "configured" : "none");
+    sd_notify(0, "READY=1");
+}
 
 static int load_config(struct lwkd *d, int argc, char **argv, bool *check_only)
 {
@@ -333,19 +349,6 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    server_adopt_fds(d);
-    if (server_listen(d) < 0) {
-        log_event(LOG_ERROR, "stopped", "reason=listen_failed");
-        uv_walk(d->loop, close_walk, NULL);
-        uv_run(d->loop, UV_RUN_DEFAULT);
-        uv_loop_close(d->loop);
-        engine_free(d->engine);
-        store_free(d->store);
-        config_free(&d->cfg);
-        free(d->config_path);
-        return 1;
-    }
-
     uv_signal_init(d->loop, &d->sigint);
     uv_signal_init(d->loop, &d->sigterm);
     uv_signal_init(d->loop, &d->sighup);
@@ -364,9 +367,11 @@ int main(int argc, char **argv)
         db_set_state_cb(d->db, db_state_changed, d);
         db_start(d->db);
     }
-    log_event(LOG_INFO, "started", "version=%s pid=%d database=%s", LWK_VERSION, (int)getpid(),
-              d->cfg.database[0] ? "configured" : "none");
-    sd_notify(0, "READY=1");
+    /* Open sessions come back (database and spool) before anyone connects. */
+    if (store_start(d->store, start_serving) < 0) {
+        exit_code = 1;
+        finish(d);
+    }
 
     uv_run(d->loop, UV_RUN_DEFAULT);
 
@@ -376,5 +381,5 @@ int main(int argc, char **argv)
     store_free(d->store);
     config_free(&d->cfg);
     free(d->config_path);
-    return 0;
+    return exit_code;
 }

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Buffer kept while nothing is pending: thousands of idle connections must
+ * not each hold on to the largest frame they ever sent. */
+#define FRAMER_IDLE_KEEP 16384
+
 void proto_framer_init(struct proto_framer *f, uint32_t max_frame)
 {
     memset(f, 0, sizeof(*f));
@@ -44,7 +48,11 @@ int proto_framer_feed(struct proto_framer *f, const uint8_t *data, size_t n)
     if (n == 0)
         return 0;
     /* Drop what was consumed before growing. */
-    if (f->off > 0) {
+    if (f->off == f->len && f->cap > FRAMER_IDLE_KEEP) {
+        free(f->buf);
+        f->buf = NULL;
+        f->len = f->off = f->cap = 0;
+    } else if (f->off > 0) {
         memmove(f->buf, f->buf + f->off, f->len - f->off);
         f->len -= f->off;
         f->off = 0;

@@ -145,7 +145,7 @@ enum proto_type proto_type_lookup(const char *name, size_t len)
 
 enum proto_dir proto_type_dir(enum proto_type t)
 {
-    return type_defs[t].dir;
+    return (t > PT__NONE && t < PT__COUNT) ? type_defs[t].dir : PD_REPLY;
 }
 
 static const struct rule *type_rule(enum proto_type t, enum proto_key k)
@@ -185,15 +185,19 @@ const char *proto_key_name(enum proto_key k)
 }
 enum proto_kind proto_key_kind(enum proto_key k)
 {
-    return key_defs[k].kind;
+    return k < PK__COUNT ? key_defs[k].kind : PF_INT;
 }
 int64_t proto_key_min(enum proto_key k)
 {
-    return key_defs[k].min;
+    return k < PK__COUNT ? key_defs[k].min : 0;
 }
 int64_t proto_key_max(enum proto_key k)
 {
-    return key_defs[k].max;
+    return k < PK__COUNT ? key_defs[k].max : 0;
+}
+bool proto_key_is_date(enum proto_key k)
+{
+    return k == PK_DATE || k == PK_DEADLINE;
 }
 
 static enum proto_key key_lookup(const char *s, size_t len)
@@ -326,11 +330,13 @@ static uint64_t be(const uint8_t *p, int n)
     return v;
 }
 
-/* Skips one object; checks every declared size against the bytes left. */
+/*
+ * Skips one object; checks every declared size against the bytes left.
+ * depth counts the maps and arrays around the object: a map or array at
+ * depth max_depth (the top map is at depth 0) is one level too many.
+ */
 static int scan_obj(struct scan *s, int depth)
 {
-    if (depth > s->max_depth)
-        return PROTO_ERR_OUT_OF_RANGE;
     if (s->p >= s->end)
         return PROTO_ERR_MALFORMED;
     uint8_t c = *s->p++;
@@ -393,6 +399,8 @@ static int scan_obj(struct scan *s, int depth)
         s->p += n;
         return 0;
     }
+    if (depth >= s->max_depth)
+        return PROTO_ERR_OUT_OF_RANGE;
     /* Every element takes at least one byte: a larger count is a lie. */
     uint64_t elems = container == 2 ? n * 2 : n;
     if (elems > left)
@@ -403,6 +411,17 @@ static int scan_obj(struct scan *s, int depth)
             return rc;
     }
     return 0;
+}
+
+int proto_mp_check(const uint8_t *buf, size_t len, int max_depth)
+{
+    if (!buf || len == 0)
+        return PROTO_ERR_MALFORMED;
+    struct scan s = {buf, buf + len, max_depth};
+    int rc = scan_obj(&s, 0);
+    if (rc == 0 && s.p != s.end)
+        rc = PROTO_ERR_MALFORMED; /* trailing bytes */
+    return rc;
 }
 
 /* ---- stage 3: check and copy ------------------------------------------- */
@@ -437,7 +456,8 @@ static int get_int(const msgpack_object *o, int64_t *v)
     return PROTO_ERR_BAD_TYPE;
 }
 
-static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *m, int nested);
+static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *m, int nested,
+                      enum proto_key in);
 
 static int decode_field(struct dec *d, const msgpack_object *o, struct proto_msg *m,
                         enum proto_key k)
@@ -472,7 +492,7 @@ static int decode_field(struct dec *d, const msgpack_object *o, struct proto_msg
             return fail(d, PROTO_ERR_OUT_OF_RANGE, k, "length out of range");
         if (!proto_utf8_ok(o->via.str.ptr, len))
             return fail(d, PROTO_ERR_BAD_UTF8, k, "invalid UTF-8");
-        if ((k == PK_DATE || k == PK_DEADLINE) && !proto_date_ok(o->via.str.ptr, len))
+        if (proto_key_is_date(k) && !proto_date_ok(o->via.str.ptr, len))
             return fail(d, PROTO_ERR_OUT_OF_RANGE, k, "not a date YYYY-MM-DD");
         char *p = arena_alloc(d->arena, (size_t)len + 1);
         if (!p)
@@ -516,7 +536,7 @@ static int decode_field(struct dec *d, const msgpack_object *o, struct proto_msg
         for (uint32_t i = 0; i < n; i++) {
             memset(&a[i], 0, sizeof(a[i]));
             /* events carry their own type; rows are untyped records */
-            if ((rc = decode_map(d, &o->via.array.ptr[i], &a[i], k == PK_EVENTS ? 1 : 2)) < 0)
+            if ((rc = decode_map(d, &o->via.array.ptr[i], &a[i], k == PK_EVENTS ? 1 : 2, k)) < 0)
                 return rc;
         }
         v->m.p = a;
@@ -528,10 +548,14 @@ static int decode_field(struct dec *d, const msgpack_object *o, struct proto_msg
 }
 
 /* nested: 0 top level, 1 typed element (event), 2 untyped row (any key). */
-static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *m, int nested)
+static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *m, int nested,
+                      enum proto_key in)
 {
-    if (o->type != MSGPACK_OBJECT_MAP)
+    if (o->type != MSGPACK_OBJECT_MAP) {
+        if (nested)
+            return fail(d, PROTO_ERR_BAD_TYPE, in, "array of maps expected");
         return fail(d, PROTO_ERR_MALFORMED, PK__COUNT, "a message is a map");
+    }
     const msgpack_object_kv *kv = o->via.map.ptr;
     uint32_t n = o->via.map.size;
 
@@ -541,9 +565,12 @@ static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *
         if (kv[i].key.type != MSGPACK_OBJECT_STR)
             return fail(d, PROTO_ERR_MALFORMED, PK__COUNT, "map keys are strings");
         const msgpack_object_str *ks = &kv[i].key.via.str;
-        if (ks->size == 1 && ks->ptr[0] == 't')
+        if (ks->size == 1 && ks->ptr[0] == 't') {
+            /* Two types would let two readers see two different messages. */
+            if (t)
+                return fail(d, PROTO_ERR_MALFORMED, PK__COUNT, "duplicate key t");
             t = &kv[i].val;
-        else if (nested == 0 && ks->size == 2 && memcmp(ks->ptr, "id", 2) == 0) {
+        } else if (nested == 0 && ks->size == 2 && memcmp(ks->ptr, "id", 2) == 0) {
             int64_t id;
             if (get_int(&kv[i].val, &id) == 0 && id >= 0 && id <= key_defs[PK_ID].max)
                 d->err->id = id;
@@ -551,12 +578,14 @@ static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *
     }
     if (nested != 2) {
         if (!t)
-            return fail(d, PROTO_ERR_MISSING_FIELD, PK__COUNT, "t");
+            return fail(d, PROTO_ERR_MISSING_FIELD, in, nested ? "element without t" : "t");
         if (t->type != MSGPACK_OBJECT_STR)
-            return fail(d, PROTO_ERR_BAD_TYPE, PK__COUNT, "t: string expected");
+            return fail(d, PROTO_ERR_BAD_TYPE, in, "t: string expected");
         m->type = proto_type_lookup(t->via.str.ptr, t->via.str.size);
         if (m->type == PT__NONE)
-            return fail(d, PROTO_ERR_UNKNOWN_TYPE, PK__COUNT, "t");
+            return fail(d, PROTO_ERR_UNKNOWN_TYPE, in, nested ? "unknown event type" : "t");
+        if (nested == 1 && type_defs[m->type].dir != PD_EVENT)
+            return fail(d, PROTO_ERR_OUT_OF_RANGE, in, "events holds events only");
     }
     for (uint32_t i = 0; i < n; i++) {
         const msgpack_object_str *ks = &kv[i].key.via.str;
@@ -591,10 +620,7 @@ int proto_decode(const uint8_t *buf, size_t len, bool allow_nested, struct proto
     err->id = -1;
     *out = NULL;
 
-    struct scan s = {buf, buf + len, allow_nested ? PROTO_MAX_DEPTH : 3};
-    int rc = len == 0 ? PROTO_ERR_MALFORMED : scan_obj(&s, 0);
-    if (rc == 0 && s.p != s.end)
-        rc = PROTO_ERR_MALFORMED; /* trailing bytes */
+    int rc = proto_mp_check(buf, len, allow_nested ? PROTO_MAX_DEPTH : PROTO_MAX_DEPTH_REQUEST);
     if (rc < 0) {
         err->code = rc;
         snprintf(err->detail, sizeof(err->detail), "%s",
@@ -626,7 +652,7 @@ int proto_decode(const uint8_t *buf, size_t len, bool allow_nested, struct proto
     }
     memset(m, 0, sizeof(*m));
     struct dec d = {&arena, err, allow_nested};
-    rc = decode_map(&d, &obj, m, 0);
+    rc = decode_map(&d, &obj, m, 0, PK__COUNT);
     msgpack_zone_destroy(&zone);
     if (rc < 0) {
         arena_free(arena);
@@ -717,18 +743,30 @@ static int check_value(const struct proto_msg *m, enum proto_key k)
     case PF_ENUM:
         return proto_enum_name(k, v->i) ? 0 : PROTO_ERR_OUT_OF_RANGE;
     case PF_STR:
-        if (v->s.len < kd->min || v->s.len > kd->max)
+        if (v->s.len < kd->min || v->s.len > kd->max || (!v->s.p && v->s.len))
             return PROTO_ERR_OUT_OF_RANGE;
-        return proto_utf8_ok(v->s.p, v->s.len) ? 0 : PROTO_ERR_BAD_UTF8;
+        if (!v->s.p)
+            return 0;
+        if (!proto_utf8_ok(v->s.p, v->s.len))
+            return PROTO_ERR_BAD_UTF8;
+        if (proto_key_is_date(k) && !proto_date_ok(v->s.p, v->s.len))
+            return PROTO_ERR_OUT_OF_RANGE;
+        return 0;
     case PF_INTS:
-        if (v->a.n > PROTO_MAX_ARRAY)
+        if (v->a.n > PROTO_MAX_ARRAY || (!v->a.p && v->a.n))
             return PROTO_ERR_OUT_OF_RANGE;
         for (uint32_t i = 0; i < v->a.n; i++)
             if (v->a.p[i] < kd->min || v->a.p[i] > kd->max)
                 return PROTO_ERR_OUT_OF_RANGE;
         return 0;
     case PF_MSGS:
-        return v->m.n > PROTO_MAX_MSGS ? PROTO_ERR_OUT_OF_RANGE : 0;
+        if (v->m.n > PROTO_MAX_MSGS || (!v->m.p && v->m.n))
+            return PROTO_ERR_OUT_OF_RANGE;
+        /* The decoder accepts only events in "events": never send what it refuses. */
+        for (uint32_t i = 0; k == PK_EVENTS && i < v->m.n; i++)
+            if (proto_type_dir(v->m.p[i].type) != PD_EVENT)
+                return PROTO_ERR_OUT_OF_RANGE;
+        return 0;
     }
     return PROTO_ERR_INTERNAL;
 }
@@ -781,7 +819,9 @@ static int pack_msg(msgpack_packer *pk, const struct proto_msg *m, int row, int 
             break;
         }
         case PF_STR:
-            msgpack_pack_str_with_body(pk, v->s.p, v->s.len);
+            msgpack_pack_str(pk, v->s.len);
+            if (v->s.len)
+                msgpack_pack_str_body(pk, v->s.p, v->s.len);
             break;
         case PF_INTS:
             msgpack_pack_array(pk, v->a.n);

@@ -21,7 +21,8 @@
 #define PROTO_DEFAULT_MAX_FRAME 65536u
 /* Largest frame a client accepts from the server (snapshots are long). */
 #define PROTO_CLIENT_MAX_FRAME (16u * 1024 * 1024)
-#define PROTO_MAX_DEPTH 6      /* nesting of maps/arrays in one message */
+#define PROTO_MAX_DEPTH 6      /* nesting of maps/arrays in one message (the top map is 1) */
+#define PROTO_MAX_DEPTH_REQUEST 3 /* the same, in what a client sends (no nested messages) */
 #define PROTO_MAX_TEXT 4096    /* protocol ceiling; lwkd's limit may be lower */
 #define PROTO_MAX_ARRAY 4096   /* int arrays */
 #define PROTO_MAX_MSGS 100000  /* events or rows in one message */
@@ -286,7 +287,8 @@ enum proto_dir {
     /* events: every change in a session */                                                       \
     X(EV_CREATED, "session.created", PD_EVENT, R(SESSION, 1) R(TEAM, 1) R(INSTRUMENT, 1)          \
                                                    R(MIN_REVEAL, 1) R(AUTO, 0) R(ROWS, 1)             \
-                                                       R(JOIN_CODE, 0) R(KIOSK_CODE, 0))         \
+                                                       R(JOIN_CODE, 0) R(KIOSK_CODE, 0)          \
+                                                           R(NAME, 0) R(UNIT, 0))                  \
     X(EV_JOINED, "joined", PD_EVENT, R(PID, 1) R(NAME, 1) R(RESUME, 0))                                         \
     X(EV_PRESENCE, "presence", PD_EVENT, R(PID, 1) R(ONLINE, 1))                                   \
     X(EV_REMOVED, "removed", PD_EVENT, R(PID, 1))                                                  \
@@ -305,7 +307,7 @@ enum proto_dir {
     X(EV_VOTED, "voted", PD_EVENT, R(PID, 1) R(THEME, 0) R(DELTA, 0))                              \
     X(EV_VOTE_CLOSED, "vote.closed", PD_EVENT, R(VALUES, 1))                                       \
     X(EV_DESIRED_PROPOSED, "desired.proposed", PD_EVENT, R(PID, 1) R(ITEM, 1) R(VALUE, 1))         \
-    X(EV_DESIRED_SET, "desired.set", PD_EVENT, R(ITEM, 1) R(VALUE, 0))                             \
+    X(EV_DESIRED_SET, "desired.agreed", PD_EVENT, R(ITEM, 1) R(VALUE, 0))                             \
     X(EV_ACTION, "action.added", PD_EVENT, R(ACTION, 1) R(TEXT, 1) R(OWNER, 0) R(ROLE, 0)         \
                                                R(WHERE, 0) R(DEADLINE, 0) R(FEEDBACK, 0)           \
                                                    R(RESOURCES, 0) R(ITEM, 0) R(THEME, 0) R(PID, 0) \
@@ -315,7 +317,7 @@ enum proto_dir {
                                                            R(RESOURCES, 0) R(ITEM, 0) R(THEME, 0))  \
     X(EV_ACTION_CONFIRMED, "action.confirmed", PD_EVENT, R(ACTION, 1) R(CONFIRMED, 1))             \
     X(EV_ACTION_REMOVED, "action.removed", PD_EVENT, R(ACTION, 1))                                 \
-    X(EV_LOOKAHEAD_DATE, "lookahead.date", PD_EVENT, R(DATE, 0))                                   \
+    X(EV_LOOKAHEAD_DATE, "lookahead.date.set", PD_EVENT, R(DATE, 0))                                   \
     X(EV_LOOKAHEAD_ADDED, "lookahead.added", PD_EVENT, R(KID, 1) R(TEXT, 1))                       \
     X(EV_LOOKAHEAD_REMOVED, "lookahead.removed", PD_EVENT, R(KID, 1))                              \
     X(EV_SUMMARY, "summary.set", PD_EVENT, R(TEXT, 0))                                             \
@@ -384,6 +386,8 @@ const char *proto_key_name(enum proto_key k);
 enum proto_kind proto_key_kind(enum proto_key k);
 int64_t proto_key_min(enum proto_key k);
 int64_t proto_key_max(enum proto_key k);
+/* A PF_STR key holding a calendar date YYYY-MM-DD (checked with proto_date_ok). */
+bool proto_key_is_date(enum proto_key k);
 /* Value strings of an enum key, NULL-terminated. */
 const char *const *proto_enum_values(enum proto_key k);
 const char *proto_enum_name(enum proto_key k, int64_t index);
@@ -397,6 +401,14 @@ const char *proto_enum_name(enum proto_key k, int64_t index);
 int proto_decode(const uint8_t *buf, size_t len, bool allow_nested, struct proto_msg **out,
                  struct proto_error *err);
 void proto_msg_free(struct proto_msg *m);
+
+/*
+ * Stage 1 of proto_decode on its own: checks that buf holds exactly one
+ * well-formed MessagePack object (any type) whose declared lengths and counts
+ * fit the bytes, nested at most max_depth maps/arrays deep. Allocates
+ * nothing. Returns 0, PROTO_ERR_MALFORMED, or PROTO_ERR_OUT_OF_RANGE (too deep).
+ */
+int proto_mp_check(const uint8_t *buf, size_t len, int max_depth);
 
 /* Builders for messages to encode (borrowing). */
 void proto_msg_init(struct proto_msg *m, enum proto_type t);

@@ -33,7 +33,8 @@ static void *grow_to(void *p, int *cap, int need, size_t elem, int *rc)
     return np;
 }
 
-#define GROW(arr, cap, need, rc) ((arr) = grow_to((arr), &(cap), (need), sizeof(*(arr)), &(rc)), (rc))
+#define GROW(arr, cap, need, rc)                                                                   \
+    ((arr) = grow_to((arr), &(cap), (need), sizeof(*(arr)), &(rc)), (rc))
 
 /* A copy of a string field; NULL with *rc == 0 when absent. */
 static char *dup_field(const struct proto_msg *m, enum proto_key k, int *rc)
@@ -436,8 +437,8 @@ static int apply_round(struct session_state *st, const struct proto_msg *m)
     int rc = open_round(&st->items[item]);
     if (rc < 0)
         return rc;
-    bool here = (st->phase == PROTO_PHASE_SCORE || st->phase == PROTO_PHASE_EXPLAIN) &&
-                st->item == item;
+    bool here =
+        (st->phase == PROTO_PHASE_SCORE || st->phase == PROTO_PHASE_EXPLAIN) && st->item == item;
     if (!here) {
         /* A re-score inside a re-score keeps the first way back. */
         if (st->return_phase < 0) {
@@ -767,8 +768,8 @@ static int apply_desired_set(struct session_state *st, const struct proto_msg *m
 static int set_action_fields(struct session_state *st, struct state_action *a,
                              const struct proto_msg *m)
 {
-    static const enum proto_key keys[6] = {PK_TEXT,     PK_OWNER,    PK_ROLE,
-                                           PK_WHERE,    PK_FEEDBACK, PK_RESOURCES};
+    static const enum proto_key keys[6] = {PK_TEXT,  PK_OWNER,    PK_ROLE,
+                                           PK_WHERE, PK_FEEDBACK, PK_RESOURCES};
     if (proto_has(m, PK_ITEM) && !item_ok(st, m->v[PK_ITEM].i))
         return PROTO_ERR_OUT_OF_RANGE;
     if (proto_has(m, PK_THEME) && !state_theme(st, (int)m->v[PK_THEME].i))
@@ -1059,8 +1060,7 @@ static int kth(const int dist[11], int k)
     return 0;
 }
 
-int state_round_stats(const struct session_state *st, int item, int round,
-                      struct state_stats *out)
+int state_round_stats(const struct session_state *st, int item, int round, struct state_stats *out)
 {
     const struct state_round *r = state_round(st, item, round);
     memset(out, 0, sizeof(*out));
@@ -1082,9 +1082,9 @@ int state_round_stats(const struct session_state *st, int item, int round,
     if (out->count == 0)
         return 0;
     out->mean = (double)sum / out->count;
-    out->median = (kth(out->distribution, (out->count - 1) / 2) +
-                   kth(out->distribution, out->count / 2)) /
-                  2.0;
+    out->median =
+        (kth(out->distribution, (out->count - 1) / 2) + kth(out->distribution, out->count / 2)) /
+        2.0;
     double var = 0;
     for (int v = 1; v <= 10; v++)
         var += out->distribution[v] * (v - out->mean) * (v - out->mean);

@@ -108,7 +108,7 @@ struct state_desired {
 };
 
 struct state_action {
-    int64_t id; /* actions[i].id == i + 1 */
+    int64_t id;                                               /* actions[i].id == i + 1 */
     char *text, *owner, *role, *where, *feedback, *resources; /* owned; NULL = not set */
     char deadline[11];                                        /* YYYY-MM-DD or "" */
     int item;                                                 /* -1 = none */
@@ -218,8 +218,7 @@ int state_apply(struct session_state *st, const struct proto_msg *event);
  * Returns 0, PROTO_ERR_NOT_FOUND for no such round. With no scores, count is
  * 0 and the rest 0.
  */
-int state_round_stats(const struct session_state *st, int item, int round,
-                      struct state_stats *out);
+int state_round_stats(const struct session_state *st, int item, int round, struct state_stats *out);
 
 /* Lookups; NULL when there is no such thing. */
 struct state_participant *state_participant(const struct session_state *st, int pid);

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config git
     libuv1-dev libmsgpack-dev libpq-dev libssl-dev libncurses-dev libedit-dev
-    libsystemd-dev libcmocka-dev gettext
+    libsystemd-dev libcmocka-dev gettext zlib1g-dev
     postgresql-15 postgresql-client-15
     python3 python3-msgpack tmux clang libclang-rt-14-dev systemd locales
 )
