@@ -703,7 +703,7 @@ static int draw_title(void)
         if (ih) {
             item_big = true;
         } else if (D.H >= 30) {
-            ih = put_big(bottom, 1, right - 1, font_height(ts), RL_ACCENT, item, ts, NULL);
+            ih = put_big(bottom, 1, D.W - 2, font_height(ts), RL_ACCENT, item, ts, NULL);
             if (ih) {
                 bottom += ih;
                 item_big = true;
@@ -870,8 +870,8 @@ static int draw_divided(int y, int x, int w, const struct state_stats *s, bool b
     char sp[32], msg[512];
     fmt1(sp, sizeof(sp), s->spread);
     snprintf(msg, sizeof(msg),
-             _(" %s DIVIDED: the scores lie far apart (%d to %d, spread %s). Worth talking about. "),
-             D.sym->warn, s->min, s->max, sp);
+             _(" %s DIVIDED: scores from %d to %d, spread %s. Worth talking about. "), D.sym->warn,
+             s->min, s->max, sp);
     if (big) {
         int bw;
         int h = put_big(y, x + 1, w - 2, 5, RL_WARN, _("DIVIDED"), FONT_FULL, &bw);
@@ -1012,19 +1012,28 @@ static void draw_explain(int y0, int y1)
     if (r && r->revealed) {
         struct state_stats s;
         state_round_stats(st, st->item, r->round, &s);
-        char mean[32], median[32], spread[32], line[256];
-        fmt1(mean, sizeof(mean), s.mean);
-        fmt_median(median, sizeof(median), s.median);
-        fmt1(spread, sizeof(spread), s.spread);
-        snprintf(line, sizeof(line), _("mean %s  median %s  spread %s"), mean, median, spread);
-        rightw = text_cols(line) + 2;
-        if (rightw < D.W / 2) {
-            put_text(y, D.W - rightw, rightw - 1, RL_DIM, line);
+        char val[3][32];
+        fmt1(val[0], sizeof(val[0]), s.mean);
+        fmt_median(val[1], sizeof(val[1]), s.median);
+        fmt1(val[2], sizeof(val[2]), s.spread);
+        const char *lab[3] = {_("Mean"), _("Median"), _("Spread")};
+        int lw = 0;
+        for (int i = 0; i < 3; i++)
+            if (text_cols(lab[i]) > lw)
+                lw = text_cols(lab[i]);
+        rightw = lw + 8;
+        if (rightw < D.W / 3) {
+            int x = D.W - rightw;
+            for (int i = 0; i < 3; i++) {
+                put_text(y + i, x, lw, RL_DIM, lab[i]);
+                put_text(y + i, x + lw + 2, 6, RL_ACCENT, val[i]);
+            }
             if (s.divided) {
                 char d[128];
                 snprintf(d, sizeof(d), " %s %s ", D.sym->warn, _("DIVIDED"));
-                put_text(y + 1, D.W - text_cols(d) - 1, text_cols(d), RL_WARN, d);
+                put_text(y + 3, x - 1, rightw, RL_WARN, d);
             }
+            rightw += 2;
         } else {
             rightw = 0;
         }
@@ -1143,12 +1152,12 @@ static void draw_explain(int y0, int y1)
             const char *ls[64];
             size_t ll[64];
             int h = lines[i] && lines[i][0] ? wrap(lines[i], kw, ls, ll, 64) : 0;
+            for (int j = 0; j < h && j < 64 && y + j <= y1; j++)
+                put_textn(y + j, kx, kw, RL_NORMAL, ls[j], ll[j]);
             if (h == 0) {
                 put_text(y, kx, kw, RL_DIM, D.sym->pending);
                 h = 1;
             }
-            for (int j = 0; j < h && j < 64 && y + j <= y0 + (y1 - y0); j++)
-                put_textn(y + j, kx, kw, cur ? RL_NORMAL : RL_NORMAL, ls[j], ll[j]);
             y += h < avail ? h : avail;
         }
         page_mark(y1, D.W - 1, page, pages);

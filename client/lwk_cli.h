@@ -261,6 +261,11 @@ bool lwk_wants_help(int argc, char **argv);
 #define LWK_COMMON_SHORT "js:H:p:S:t:T:h"
 /* Handles one of them: 1 handled, 0 not one of them, -1 bad value (reported). */
 int lwk_common_opt(int c, const char *arg, const char *cmd);
+/* Prints what an ok reply carries (key=value lines), or all of it with --json. */
+void lwk_print_reply(void *arg, const struct proto_msg *m);
+/* Takes --session, --json and the connection flags out of argv (for
+ * commands whose own words may start with "--"); 0 or an exit status. */
+int lwk_strip_common(int *argc, char **argv);
 /* Fills connection settings not given as flags from the environment and the
  * config file (once). */
 void lwk_apply_env(void);

@@ -145,9 +145,14 @@ static bool action_id(struct cmd_ctx *cx, const char *s, int64_t *id)
     return false;
 }
 
-static int usage(struct cmd_ctx *cx, const char *fmt, const char *arg)
+static int usage(struct cmd_ctx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage(struct cmd_ctx *cx, const char *fmt, ...)
 {
-    snprintf(cx->err, sizeof(cx->err), fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cx->err, sizeof(cx->err), fmt, ap);
+    va_end(ap);
     return CMD_ERROR;
 }
 

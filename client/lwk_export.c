@@ -541,7 +541,7 @@ static void json_render(struct sbuf *b, const struct session_state *st)
                 sb_puts(b, "}");
             }
             sb_puts(b, "],\"desired_proposals\":[");
-            f2 = true;
+            bool f2 = true;
             for (int k = 0; k < st->n_desired; k++) {
                 if (st->desired[k].item != i)
                     continue;
@@ -576,11 +576,11 @@ static void json_render(struct sbuf *b, const struct session_state *st)
         sb_printf(b, "%s{\"id\":%d,\"text\":", first ? "" : ",", t->id);
         json_str(b, t->text);
         sb_puts(b, ",\"items\":[");
-        bool f2 = true;
+        bool f4 = true;
         for (int k = 0; k < st->n_items; k++)
             if (t->items & (1u << k)) {
-                sb_printf(b, "%s%d", f2 ? "" : ",", k + 1);
-                f2 = false;
+                sb_printf(b, "%s%d", f4 ? "" : ",", k + 1);
+                f4 = false;
             }
         sb_printf(b, "],\"votes\":%d,\"proposed_by\":", t->votes);
         json_p(b, t->pid);

@@ -616,7 +616,7 @@ struct reply_out {
 };
 
 /* Prints what an ok reply carries (a new theme's id ...), or all of it as JSON. */
-static void print_reply(void *arg, const struct proto_msg *m)
+void lwk_print_reply(void *arg, const struct proto_msg *m)
 {
     struct sbuf b;
     sb_init(&b);
@@ -644,7 +644,7 @@ static void print_reply(void *arg, const struct proto_msg *m)
 static int send_one(struct rpc *r, struct oreq *q)
 {
     char detail[256];
-    int err = rpc_call(r, &q->m, print_reply, NULL, detail, sizeof(detail));
+    int err = rpc_call(r, &q->m, lwk_print_reply, NULL, detail, sizeof(detail));
     if (err < 0)
         lwk_report(q->label, err, detail, rpc_state(r));
     return lwk_exit_for(err);
@@ -678,7 +678,7 @@ int cmd_do(int argc, char **argv)
 
 /* Pulls -s/--session, --json and the connection flags out of argv, leaving the
  * command's own words (which may themselves start with "--", like kw --for). */
-static int steer_args(int *argc, char **argv)
+int lwk_strip_common(int *argc, char **argv)
 {
     int out = 0;
     bool words_only = false;
@@ -735,7 +735,7 @@ int cmd_steer(int argc, char **argv)
         lwk_help_topic(stdout, "steer");
         return 0;
     }
-    int rc = steer_args(&argc, argv);
+    int rc = lwk_strip_common(&argc, argv);
     if (rc)
         return rc;
     struct rpc *r = rpc_facilitator_session(argv[0], NULL, &rc);

@@ -3,6 +3,7 @@
  * lines, growable text buffers, JSON, colour, UTF-8 widths, word splitting
  * and requests that own their strings.
  */
+#define _XOPEN_SOURCE 700 /* wcwidth */
 #include "lwk_cli.h"
 
 #include <errno.h>

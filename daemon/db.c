@@ -222,6 +222,7 @@ static void connect_step(struct db *db)
         return;
     case PGRES_POLLING_OK:
         db->connecting = false;
+        db->busy_since = 0; /* it was the connect timeout's reference, not a query */
         db->retry_ms = DB_RETRY_MIN_MS;
         db->last_ok = uv_now(db->loop);
         if (PQsetnonblocking(db->conn, 1) != 0 || watch(db, UV_READABLE) < 0) {

@@ -49,6 +49,14 @@ static void join_failed(struct conn *c, uint64_t now)
     join_fails[i].fails++;
 }
 
+/* Wall-clock milliseconds: events carry them as "ts" for people to read. */
+static uint64_t wall_ms(void)
+{
+    uv_timeval64_t tv;
+    uv_gettimeofday(&tv);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 static bool rate_ok(struct conn *c)
 {
     uint64_t now = uv_now(c->d->loop);
@@ -301,7 +309,7 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
     }
     struct session *s;
     if (m->type == PT_SESSION_NEW) {
-        int rc = engine_session_new(d->engine, m, c->facilitator, uv_now(d->loop), &s);
+        int rc = engine_session_new(d->engine, m, c->facilitator, wall_ms(), &s);
         if (rc < 0) {
             conn_send_error(c, id, rc, "session.new");
             return;
@@ -413,7 +421,7 @@ void dispatch_frame(struct conn *c, const uint8_t *body, uint32_t len)
         struct engine_actor who = {c->kind, c->pid, c->facilitator};
         struct proto_msg reply;
         proto_msg_init(&reply, PT_OK);
-        rc = engine_request(d->engine, c->session, &who, m, uv_now(d->loop), &reply);
+        rc = engine_request(d->engine, c->session, &who, m, wall_ms(), &reply);
         if (rc < 0) {
             conn_send_error(c, id, rc, proto_type_name(m->type));
             break;

@@ -23,7 +23,9 @@
  *   - A closed session stays readable (snapshots); engine_tick releases it
  *     once it has been closed for session_idle_close_min and the transport
  *     has cleared its userdata (no member left). 0 minutes disables both the
- *     idle close and the release.
+ *     idle close and the release. A restored session counts its idle time
+ *     from the first engine_tick after the restore.
+ *   - An event's ts is the now_ms its request came with.
  */
 #include "engine.h"
 #include "frame.h"
@@ -1064,32 +1066,23 @@ static int score_of(const struct session_state *st, int64_t pid)
     return s ? s->value : 0;
 }
 
-static int h_turn_order(struct req_ctx *c)
+/* Puts the n present pids (in join order) into the order mode asks for. */
+static int arrange_turns(struct req_ctx *c, enum proto_mode mode, int64_t *order, uint32_t n)
 {
     const struct session_state *st = c->st;
-    enum proto_mode mode = (enum proto_mode)c->req->v[PK_MODE].i;
-    int64_t *order = malloc(((size_t)st->n_participants + 1) * sizeof(*order));
-    if (!order)
-        return PROTO_ERR_INTERNAL;
-    uint32_t n = present_pids(st, order);
-    int rc = 0;
-    if (n == 0)
-        rc = PROTO_ERR_CONFLICT;
-    else if (n > PROTO_MAX_ARRAY)
-        rc = PROTO_ERR_LIMIT;
-    switch (rc ? -1 : (int)mode) {
+    switch (mode) {
     case PROTO_MODE_JOIN:
-        break; /* present_pids is in join order */
+        return 0;
     case PROTO_MODE_RANDOM:
-        for (uint32_t i = n - 1; rc == 0 && i > 0; i--) {
+        for (uint32_t i = n - 1; i > 0; i--) {
             uint32_t j;
-            if ((rc = random_below(i + 1, &j)) == 0) {
-                int64_t t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            if (random_below(i + 1, &j) < 0)
+                return PROTO_ERR_INTERNAL;
+            int64_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
         }
-        break;
+        return 0;
     case PROTO_MODE_LOW:
     case PROTO_MODE_HIGH:
         /* Insertion sort: stable, so equal grades keep join order; no grade goes last. */
@@ -1099,42 +1092,50 @@ static int h_turn_order(struct req_ctx *c)
             uint32_t j = i;
             while (j > 0) {
                 int w = score_of(st, order[j - 1]);
-                bool before = v && (!w || (mode == PROTO_MODE_LOW ? v < w : v > w));
-                if (!before)
+                if (!v || (w && (mode == PROTO_MODE_LOW ? v >= w : v <= w)))
                     break;
                 order[j] = order[j - 1];
                 j--;
             }
             order[j] = p;
         }
-        break;
+        return 0;
     case PROTO_MODE_MANUAL: {
-        if (!proto_has(c->req, PK_ORDER)) {
-            rc = PROTO_ERR_MISSING_FIELD;
-            break;
-        }
+        if (!proto_has(c->req, PK_ORDER))
+            return PROTO_ERR_MISSING_FIELD;
         const struct proto_ints *m = &c->req->v[PK_ORDER].a;
-        for (uint32_t i = 0; rc == 0 && i < m->n; i++)
+        for (uint32_t i = 0; i < m->n; i++)
             if (!state_participant(st, (int)m->p[i]))
-                rc = PROTO_ERR_NOT_FOUND;
+                return PROTO_ERR_NOT_FOUND;
         /* A permutation of the present: same count, each present once. */
-        if (rc == 0 && m->n != n)
-            rc = PROTO_ERR_OUT_OF_RANGE;
-        for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        if (m->n != n)
+            return PROTO_ERR_OUT_OF_RANGE;
+        for (uint32_t i = 0; i < n; i++) {
             const struct state_participant *p = state_participant(st, (int)m->p[i]);
             if (p->removed || !p->online)
-                rc = PROTO_ERR_OUT_OF_RANGE;
-            for (uint32_t j = 0; rc == 0 && j < i; j++)
+                return PROTO_ERR_OUT_OF_RANGE;
+            for (uint32_t j = 0; j < i; j++)
                 if (m->p[j] == m->p[i])
-                    rc = PROTO_ERR_OUT_OF_RANGE;
+                    return PROTO_ERR_OUT_OF_RANGE;
         }
-        for (uint32_t i = 0; rc == 0 && i < n; i++)
-            order[i] = m->p[i];
-        break;
+        memcpy(order, m->p, n * sizeof(*order));
+        return 0;
     }
-    default:
-        break;
     }
+    return PROTO_ERR_OUT_OF_RANGE;
+}
+
+static int h_turn_order(struct req_ctx *c)
+{
+    const struct session_state *st = c->st;
+    enum proto_mode mode = (enum proto_mode)c->req->v[PK_MODE].i;
+    int64_t *order = malloc(((size_t)st->n_participants + 1) * sizeof(*order));
+    if (!order)
+        return PROTO_ERR_INTERNAL;
+    uint32_t n = present_pids(st, order);
+    int rc = n == 0 ? PROTO_ERR_CONFLICT : n > PROTO_MAX_ARRAY ? PROTO_ERR_LIMIT : 0;
+    if (rc == 0)
+        rc = arrange_turns(c, mode, order, n);
     if (rc == 0) {
         struct proto_msg ev;
         proto_msg_init(&ev, PT_EV_TURNS);

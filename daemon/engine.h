@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "state.h"
 
 struct engine;
 struct session;
@@ -90,6 +91,8 @@ uint64_t session_seq(const struct session *s);
 enum proto_phase session_phase(const struct session *s);
 bool session_closed(const struct session *s);
 int session_participant_count(const struct session *s);
+/* The session's state as its events describe it (read-only). */
+const struct session_state *session_get_state(const struct session *s);
 /* Opaque pointer the transport hangs its member list on. */
 void *session_userdata(const struct session *s);
 void session_set_userdata(struct session *s, void *p);

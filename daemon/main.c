@@ -228,7 +228,9 @@ static void sweep_cb(uv_timer_t *t)
 {
     struct lwkd *d = t->data;
     server_sweep(d);
-    engine_tick(d->engine, uv_now(d->loop));
+    uv_timeval64_t tv;
+    uv_gettimeofday(&tv);
+    engine_tick(d->engine, (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
     if (d->cfg.watchdog)
         sd_notify(0, "WATCHDOG=1");
 }

@@ -7,8 +7,11 @@
  * table-driven codec decodes (strictly) and encodes all of them into the
  * flat struct proto_msg.
  *
- * Bump PROTO_VERSION whenever a type or field changes meaning or a required
- * field is added; new optional fields and new types do not need a bump.
+ * Bump PROTO_VERSION whenever an older peer would refuse or misread a
+ * message: a type or field changes meaning, a required field, a new event or
+ * reply type, a new enum value, a changed range. New optional fields, new
+ * request types and new error codes do not need a bump (PROTOCOL.md
+ * "Compatibility").
  */
 #ifndef LWK_PROTO_H
 #define LWK_PROTO_H

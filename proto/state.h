@@ -22,7 +22,7 @@
  *                    turn.pass = the speaker at the old index passed.
  *   theme.added      with an existing id: restores that theme (an undo of a
  *                    delete or a merge). action.added likewise for actions.
- *   desired.set, lookahead.date, summary.set without a value: cleared.
+ *   desired.agreed, lookahead.date.set, summary.set without a value: cleared.
  *   paused           online = true: paused; false: running again.
  *   closed           the end: phase closed, no further change but notices.
  *

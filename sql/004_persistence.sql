@@ -490,9 +490,9 @@ $$;
 -- ---------------------------------------------------------------------------
 
 -- lwk-meting version 1 (sql/instruments/lwk-meting.lwki)
-INSERT INTO instruments (key, name) VALUES ('lwk-meting', 'LWK-meting');
-INSERT INTO instrument_versions (instrument_id, version, definition)
-SELECT id, 1, $lwki$# LWK-meting: the learning-work climate measurement (stappenkaart).
+INSERT INTO instruments (id, key, name) OVERRIDING SYSTEM VALUE VALUES (1, 'lwk-meting', 'LWK-meting');
+INSERT INTO instrument_versions (id, instrument_id, version, definition) OVERRIDING SYSTEM VALUE
+SELECT 1, id, 1, $lwki$# LWK-meting: the learning-work climate measurement (stappenkaart).
 # The team grades four capabilities (vermogens), explains the grades, names
 # themes and desired grades and agrees its own actions. Format:
 # docs/instruments.md. Texts are our own wording of the LWWL toolkit.
@@ -633,9 +633,9 @@ SELECT v.id, i.position, i.key, i.name, i.scored, i.scale_min::smallint, i.scale
  WHERE n.key = 'lwk-meting';
 
 -- quickscan version 1 (sql/instruments/quickscan.lwki)
-INSERT INTO instruments (key, name) VALUES ('quickscan', 'Quickscan leervoorwaarden');
-INSERT INTO instrument_versions (instrument_id, version, definition)
-SELECT id, 1, $lwki$# Quickscan leervoorwaarden: a timed conversation of 30 to 35 minutes about
+INSERT INTO instruments (id, key, name) OVERRIDING SYSTEM VALUE VALUES (2, 'quickscan', 'Quickscan leervoorwaarden');
+INSERT INTO instrument_versions (id, instrument_id, version, definition) OVERRIDING SYSTEM VALUE
+SELECT 2, id, 1, $lwki$# Quickscan leervoorwaarden: a timed conversation of 30 to 35 minutes about
 # what a learning culture needs (time, budget, processes, anchoring). The four
 # scenarios are discussed, not scored. Format: docs/instruments.md.
 format = 1
@@ -728,9 +728,9 @@ SELECT v.id, i.position, i.key, i.name, i.scored, i.scale_min::smallint, i.scale
  WHERE n.key = 'quickscan';
 
 -- klwo version 1 (sql/instruments/klwo.lwki)
-INSERT INTO instruments (key, name) VALUES ('klwo', 'Krachtige leerwerkomgeving (KLWO)');
-INSERT INTO instrument_versions (instrument_id, version, definition)
-SELECT id, 1, $lwki$# KLWO: krachtige leerwerkomgeving (powerful learning-work environment), after
+INSERT INTO instruments (id, key, name) OVERRIDING SYSTEM VALUE VALUES (3, 'klwo', 'Krachtige leerwerkomgeving (KLWO)');
+INSERT INTO instrument_versions (id, instrument_id, version, definition) OVERRIDING SYSTEM VALUE
+SELECT 3, id, 1, $lwki$# KLWO: krachtige leerwerkomgeving (powerful learning-work environment), after
 # the HAN model of 13 interconnected design principles. Format:
 # docs/instruments.md.
 #
@@ -956,6 +956,11 @@ SELECT v.id, i.position, i.key, i.name, i.scored, i.scale_min::smallint, i.scale
         (12, 'beleid', 'Leren verankerd in beleid', true, 1, 10)
   ) AS i (position, key, name, scored, scale_min, scale_max)
  WHERE n.key = 'klwo';
+-- Fixed ids (1 lwk-meting, 2 quickscan, 3 klwo) for fixtures and reports;
+-- the identity sequences continue after them.
+SELECT setval(pg_get_serial_sequence('lwk.instruments', 'id'), 3),
+       setval(pg_get_serial_sequence('lwk.instrument_versions', 'id'), 3);
+
 -- ---------------------------------------------------------------------------
 -- Rights. The triggers run with the daemon's rights (SECURITY INVOKER): it
 -- needs DELETE where an event clears something (desired.set and summary.set

@@ -1828,6 +1828,25 @@ static void restore_refuses_garbage_and_gaps(void **state)
     engine_free(e2);
 }
 
+static void restored_session_idles_from_the_first_tick(void **state)
+{
+    struct harness *h = *state;
+    struct session *s = session_with(h, 1);
+    struct engine *e2 = engine_new(&h->lim, (struct engine_sink){NULL, NULL});
+    replay(e2, h, s);
+    struct session *s2 = engine_find(e2, session_id(s));
+    /* after a reboot the clock starts low: stored times say nothing */
+    uint64_t minute = 60000, t0 = 5000;
+    engine_tick(e2, t0);
+    assert_false(session_closed(s2));
+    engine_tick(e2, t0 + 59 * minute);
+    assert_false(session_closed(s2));
+    engine_tick(e2, t0 + 60 * minute);
+    assert_true(session_closed(s2));
+    assert_null(engine_find_by_join_code(e2, session_join_code(s)));
+    engine_free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1861,6 +1880,7 @@ int main(void)
         TEST(snapshot_since_holds_only_later_events),
         TEST(restore_rebuilds_the_same_state_from_full_events),
         TEST(restore_refuses_garbage_and_gaps),
+        TEST(restored_session_idles_from_the_first_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
