@@ -340,7 +340,9 @@ static void clock_cb(uv_timer_t *t)
     if (strcmp(clock, k->shown_clock) != 0)
         mark_dirty(k);
     /* Seconds on screen: the time since the connection was lost, a countdown. */
-    if (k->state == KIOSK_LOST || k->state == KIOSK_UNREACHABLE || k->countdown.start_ms)
+    bool timer = k->countdown.start_ms ||
+                 (k->sync.have && k->sync.st.timer.entry >= 0 && k->sync.st.timer.running);
+    if (k->state == KIOSK_LOST || k->state == KIOSK_UNREACHABLE || timer)
         mark_dirty(k);
     if (k->notice[0] && now >= k->notice_until_ms) {
         k->notice[0] = '\0';
@@ -378,14 +380,16 @@ static void input_cb(uv_poll_t *p, int status, int events)
 {
     struct kiosk *k = p->data;
     int n = 0, ch;
-    while (!k->quitting && (ch = getch()) != ERR) {
+    /* Bounded: a terminal that keeps sending must not hold the loop. */
+    while (!k->quitting && n < 64 && (ch = getch()) != ERR) {
         n++;
         if (ch == 'q' || ch == 'Q') {
             quit(k, 0);
             return;
         }
         if (ch == KEY_RESIZE) {
-            resize(k);
+            /* resizeterm (in resize()) queued it: the size is known already */
+            mark_dirty(k);
         } else {
             /* Any other key: draw everything again (a garbled screen). */
             clearok(curscr, TRUE);

@@ -84,14 +84,17 @@ enum kiosk_conn {
 
 /* A timed step: start (wall clock, ms since the epoch) and planned length. */
 struct kiosk_countdown {
-    uint64_t start_ms; /* 0: no timed step */
+    uint64_t start_ms; /* 0 and not paused: no timed step */
     int duration_s;
+    bool paused;     /* the clock stands still at left_ms */
+    int64_t left_ms; /* paused: time left (negative: over time) */
 };
 
 enum countdown_state { COUNTDOWN_RUNNING, COUNTDOWN_WARNING, COUNTDOWN_OVERRUN };
 
 /*
- * Text ("12:34", or "+1:05" once overrun) and state of a countdown at now_ms.
+ * Text ("12:34", or "+1:05" once overrun) and state of a countdown at now_ms
+ * (a paused one shows the time it stands at).
  * The warning starts in the last fifth of the time, at most the last two
  * minutes and at least the last 30 seconds (never before the start).
  */
@@ -107,7 +110,7 @@ struct kiosk_view {
     uint64_t down_ms;      /* time since the connection was lost */
     int exit_in_s;         /* UNKNOWN_CODE / GONE: seconds until exit */
     const char *notice;    /* a notice from the server, or NULL */
-    struct kiosk_countdown countdown;
+    struct kiosk_countdown countdown; /* a test hook; the session's own timer wins */
     uint64_t now_ms;       /* wall clock */
     unsigned page_tick;    /* advanced by the page timer */
     bool color, ascii;

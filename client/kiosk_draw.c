@@ -421,6 +421,8 @@ static void page_mark(int y, int x_right, int page, int pages)
 
 /* ---- session helpers --------------------------------------------------- */
 
+static void fmt_date(char *buf, size_t cap, const char *iso);
+
 static const char *instrument_title(const char *key)
 {
     if (!key)
@@ -488,20 +490,40 @@ static const struct state_round *last_revealed(int item)
     return NULL;
 }
 
+/* An item this session works on (all of them, unless they are selected in the lobby). */
+static bool in_session(int item)
+{
+    return !D.st->select || !D.st->selection || D.st->items[item].selected;
+}
+
+static int session_items(void)
+{
+    int n = 0;
+    for (int i = 0; i < D.st->n_items; i++)
+        n += in_session(i);
+    return n;
+}
+
+/* A scored item of this session: it has grades, a mean, a desired score. */
+static bool scored_here(int item)
+{
+    return D.st->items[item].scored && in_session(item);
+}
+
 static int scored_items(void)
 {
     int n = 0;
     for (int i = 0; i < D.st->n_items; i++)
-        n += D.st->items[i].scored;
+        n += scored_here(i);
     return n;
 }
 
-/* Index of a scored item among the scored ones (1-based). */
-static int scored_index(int item)
+/* Index of an item among the session's (1-based). */
+static int session_index(int item)
 {
     int n = 0;
     for (int i = 0; i <= item && i < D.st->n_items; i++)
-        n += D.st->items[i].scored;
+        n += in_session(i);
     return n;
 }
 
@@ -640,6 +662,24 @@ static void draw_footer(void)
 
 /* ---- the title block --------------------------------------------------- */
 
+/* The countdown to show: the session's timer, else the test hook's. */
+static bool countdown_of(struct kiosk_countdown *cd)
+{
+    if (D.st && D.st->timer.entry >= 0 && D.st->timer.duration_s > 0) {
+        const struct state_timer *t = &D.st->timer;
+        cd->start_ms = t->start_ms > 0 ? (uint64_t)t->start_ms : 0;
+        cd->duration_s = t->duration_s;
+        cd->paused = !t->running;
+        cd->left_ms = t->left_ms;
+        return true;
+    }
+    if (D.v->countdown.start_ms || D.v->countdown.paused) {
+        *cd = D.v->countdown;
+        return true;
+    }
+    return false;
+}
+
 /* Draws the step (and vermogen) in large type; returns the first free row. */
 static int draw_title(void)
 {
@@ -652,10 +692,12 @@ static int draw_title(void)
     char tbuf[32];
     enum role trole = RL_DIM;
     bool tshow = false;
-    if (D.v->countdown.start_ms) {
-        enum countdown_state cs = kiosk_countdown_text(&D.v->countdown, D.v->now_ms, tbuf,
-                                                       sizeof(tbuf));
+    struct kiosk_countdown cd;
+    if (countdown_of(&cd)) {
+        enum countdown_state cs = kiosk_countdown_text(&cd, D.v->now_ms, tbuf, sizeof(tbuf));
         trole = cs == COUNTDOWN_OVERRUN ? RL_ALERT : cs == COUNTDOWN_WARNING ? RL_WARN : RL_OK;
+        if (cd.paused && cs != COUNTDOWN_OVERRUN)
+            trole = RL_DIM;
         tshow = true;
     } else if (D.W >= 150 && D.H >= 40) {
         time_t t = (time_t)(D.v->now_ms / 1000);
@@ -698,16 +740,15 @@ static int draw_title(void)
         item = st->items[st->item].name;
     bool item_big = false;
     if (item) {
+        /* At the title's size beside it, else below it, else smaller beside it. */
         int x = 1 + tw + 4;
-        int ih = put_big(y, x, right - x, th, RL_ACCENT, item, ts, NULL);
-        if (ih) {
+        if (th > 1 && font_fit(item, right - x, th, ts) == (int)ts) {
+            item_big = put_big(y, x, right - x, th, RL_ACCENT, item, ts, NULL) > 0;
+        } else if (th > 1 && D.H >= 30 && font_fit(item, D.W - 2, font_height(ts), ts) == (int)ts) {
+            bottom += put_big(bottom, 1, D.W - 2, font_height(ts), RL_ACCENT, item, ts, NULL);
             item_big = true;
-        } else if (D.H >= 30) {
-            ih = put_big(bottom, 1, D.W - 2, font_height(ts), RL_ACCENT, item, ts, NULL);
-            if (ih) {
-                bottom += ih;
-                item_big = true;
-            }
+        } else if (th > 1 && font_fit(item, right - x, th, ts) >= 0) {
+            item_big = put_big(y, x, right - x, th, RL_ACCENT, item, ts, NULL) > 0;
         }
     }
 
@@ -721,12 +762,17 @@ static int draw_title(void)
             x += put_textf(bottom, x, D.W - x, RL_ACCENT, "%s  ", item);
         if (item) {
             x += put_textf(bottom, x, D.W - x, RL_DIM, _("capability %d of %d"),
-                           scored_index(st->item), scored_items());
+                           session_index(st->item), session_items());
             if (st->round > 1)
                 x += put_textf(bottom, x, D.W - x, RL_DIM, "  %s ", D.sym->dot) +
                      put_textf(bottom, x + 4, D.W - x - 4, RL_DIM, _("round %d"), st->round);
             x += 2;
         }
+        if (st->timer.entry >= 0 && st->timer.entry < st->n_agenda &&
+            st->agenda[st->timer.entry].title)
+            x += put_textf(bottom, x, D.W - x, RL_LABEL, "%s  ", st->agenda[st->timer.entry].title);
+        if (st->timer.entry >= 0 && !st->timer.running)
+            x += put_textf(bottom, x, D.W - x, RL_DIM, "(%s)  ", _("the clock is stopped"));
         if (st->paused)
             put_textf(bottom, x, D.W - x, RL_WARN, " %s ", _("PAUSED"));
     }
@@ -810,6 +856,103 @@ static void draw_lobby(int y0, int y1)
         put_text(y + 1, 3, D.W - 4, RL_DIM, _("Nobody yet."));
     draw_name_grid(y + 1, 3, y1 - y, D.W - 4, cells, k);
     free(cells);
+}
+
+static const char *status_name(int status)
+{
+    switch (status) {
+    case 0: return _("open");
+    case 1: return _("in progress");
+    case 2: return _("done");
+    case 3: return _("dropped");
+    default: return "";
+    }
+}
+
+/*
+ * Review: the team's last session of this instrument (its means and desired
+ * scores) and the actions it agreed, with what the group says about them now.
+ * Latecomers still need the join code, so it stays in view.
+ */
+static void draw_review(int y0, int y1)
+{
+    const struct session_state *st = D.st;
+    int y = y0;
+    if (st->join_code[0]) {
+        int x = 1 + put_text(y, 1, D.W - 2, RL_LABEL, _("Join with the code"));
+        x += put_text(y, x + 1, D.W - x - 2, RL_ACCENT, st->join_code) + 1;
+        int n = state_live_participants(st);
+        put_textf(y, x + 3, D.W - x - 4, RL_DIM,
+                  ngettext("%d participant has joined", "%d participants have joined", n), n);
+        y += 2;
+    }
+    if (st->previous_session) {
+        char date[64] = "";
+        if (st->previous_date[0])
+            fmt_date(date, sizeof(date), st->previous_date);
+        if (date[0])
+            put_textf(y, 1, D.W - 2, RL_LABEL, _("Last time (%s)"), date);
+        else
+            put_text(y, 1, D.W - 2, RL_LABEL, _("Last time"));
+        y++;
+        for (int i = 0; i < st->n_items && y <= y1; i++) {
+            const struct state_item *it = &st->items[i];
+            if (!it->scored || it->previous_mean < 0)
+                continue;
+            char mean[32];
+            fmt1(mean, sizeof(mean), it->previous_mean / 100.0);
+            int x = 3 + put_text(y, 3, D.W / 3, RL_NORMAL, it->name);
+            x = x < D.W / 3 + 4 ? D.W / 3 + 4 : x + 2;
+            x += put_textf(y, x, D.W - x - 1, RL_BAR, "%s %s", _("mean"), mean);
+            if (it->previous_desired)
+                put_textf(y, x + 3, D.W - x - 4, RL_LABEL, "%s %d", _("desired"),
+                          it->previous_desired);
+            y++;
+        }
+        y++;
+    }
+    int n = st->n_reviews;
+    if (n == 0) {
+        if (!st->previous_session)
+            put_text(y, 1, D.W - 2, RL_DIM, _("No earlier actions to look back on."));
+        return;
+    }
+    put_textf(y, 1, D.W - 2, RL_LABEL,
+              ngettext("%d action of last time", "%d actions of last time", n), n);
+    y++;
+    int sw = text_cols(_("in progress")) + 2, dw = 12;
+    int ww = D.W - 2 - sw - dw - 20 - 6;
+    if (ww < 10)
+        ww = 10;
+    int avail = y1 - y + 1;
+    if (avail <= 0)
+        return;
+    int pages = (n + avail - 1) / avail;
+    if (pages > 1) {
+        avail--;
+        pages = (n + avail - 1) / (avail > 0 ? avail : 1);
+    }
+    int page = page_of(pages);
+    for (int i = page * avail, k = 0; i < st->n_reviews && k < avail; i++, k++) {
+        const struct state_review *r = &st->reviews[i];
+        int x = 1;
+        bool done = r->reviewed;
+        put_text(y, x, 2, done ? RL_OK : RL_DIM, done ? D.sym->check : D.sym->pending);
+        x += 2;
+        put_text(y, x, ww, RL_NORMAL, r->text ? r->text : "");
+        x += ww + 2;
+        put_text(y, x, 18, RL_DIM, r->owner ? r->owner : "");
+        x += 20;
+        char date[32] = "";
+        if (r->deadline[0])
+            fmt_date(date, sizeof(date), r->deadline);
+        put_text(y, x, dw, r->overdue ? RL_WARN : RL_DIM, date);
+        x += dw;
+        int status = r->reviewed && r->new_status >= 0 ? r->new_status : r->status;
+        put_text(y, x, sw, status == 2 ? RL_OK : RL_LABEL, status_name(status));
+        y++;
+    }
+    page_mark(y1, D.W - 1, page, pages);
 }
 
 /* Scoring, blind: who has scored and who not yet, never a value. */
@@ -990,6 +1133,154 @@ static char *keywords_line(int pid, int item)
     return out;
 }
 
+/* Examples from practice recorded for an item, joined with middle dots. */
+static char *examples_line(int item)
+{
+    const char *sep = D.sym->dot;
+    size_t len = 0, sl = strlen(sep) + 2;
+    for (int i = 0; i < D.st->n_examples; i++)
+        if (!D.st->examples[i].removed && D.st->examples[i].item == item && D.st->examples[i].text)
+            len += strlen(D.st->examples[i].text) + sl;
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (int i = 0; i < D.st->n_examples; i++) {
+        const struct state_example *e = &D.st->examples[i];
+        if (e->removed || e->item != item || !e->text)
+            continue;
+        if (o)
+            o += (size_t)sprintf(out + o, " %s ", sep);
+        size_t tl = strlen(e->text);
+        memcpy(out + o, e->text, tl);
+        o += tl;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+struct kw_group {
+    const char *name;
+    char *text; /* owned; "" = nothing yet */
+    bool current;
+    int height;
+};
+
+/*
+ * The keywords of the current item per participant: the speaker first,
+ * then in turn order, then the others; the item's practice examples last.
+ * Paged by whole groups.
+ */
+static void draw_keyword_groups(int y, int y1, int speaker)
+{
+    const struct session_state *st = D.st;
+    const struct state_turns *t = &st->turns;
+    bool turns_here = t->set && t->item == st->item && t->round == st->round;
+    int np = st->n_participants;
+    struct kw_group *g = calloc((size_t)np + 2, sizeof(*g));
+    bool *seen = calloc((size_t)np + 2, sizeof(bool));
+    int *starts = calloc((size_t)np + 3, sizeof(int));
+    int n = 0;
+    if (!g || !seen || !starts)
+        goto out;
+
+    int *order = calloc((size_t)np + 1, sizeof(int));
+    if (!order)
+        goto out;
+    int no = 0;
+    if (speaker > 0 && speaker <= np) {
+        order[no++] = speaker;
+        seen[speaker] = true;
+    }
+    if (turns_here)
+        for (int i = 0; i < t->n; i++)
+            if (t->order[i] > 0 && t->order[i] <= np && !seen[t->order[i]]) {
+                order[no++] = t->order[i];
+                seen[t->order[i]] = true;
+            }
+    for (int i = 0; i < np; i++)
+        if (!seen[st->participants[i].pid]) {
+            order[no++] = st->participants[i].pid;
+            seen[st->participants[i].pid] = true;
+        }
+    for (int i = 0; i < no; i++) {
+        char *kl = keywords_line(order[i], st->item);
+        if (!kl || (!kl[0] && order[i] != speaker)) {
+            free(kl);
+            continue;
+        }
+        g[n++] = (struct kw_group){name_of(order[i]), kl, order[i] == speaker, 1};
+    }
+    free(order);
+    if (st->item >= 0 && st->items[st->item].notes) {
+        char *ex = examples_line(st->item);
+        if (ex && ex[0])
+            g[n++] = (struct kw_group){_("Examples"), ex, false, 1};
+        else
+            free(ex);
+    }
+
+    put_text(y, 1, D.W - 2, RL_LABEL, _("Keywords"));
+    y++;
+    if (n == 0) {
+        put_text(y, 3, D.W - 4, RL_DIM, _("No keywords yet."));
+        goto out;
+    }
+    int namew = 0;
+    for (int i = 0; i < n; i++)
+        if (text_cols(g[i].name) > namew)
+            namew = text_cols(g[i].name);
+    if (namew > 20)
+        namew = 20;
+    int kx = 3 + namew + 2, kw = D.W - kx - 1;
+    int avail = y1 - y + 1;
+    if (avail <= 0)
+        goto out;
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        const char *ls[1];
+        size_t ll[1];
+        int h = g[i].text[0] ? wrap(g[i].text, kw, ls, ll, 1) : 1;
+        g[i].height = h < avail ? h : avail;
+        total += g[i].height;
+    }
+    if (total > avail && avail > 1)
+        avail--; /* a row for the page mark */
+    int pages = 1, used = 0;
+    for (int i = 0; i < n; i++) {
+        if (used + g[i].height > avail && used > 0) {
+            starts[pages++] = i;
+            used = 0;
+        }
+        used += g[i].height < avail ? g[i].height : avail;
+    }
+    int page = page_of(pages);
+    int first = starts[page], last = page + 1 < pages ? starts[page + 1] : n;
+    int bottom = y + avail - 1;
+    for (int i = first; i < last && y <= bottom; i++) {
+        if (g[i].current)
+            put_sym(y, 1, RL_ACCENT, D.sym->arrow, 1);
+        put_text(y, 3, namew, g[i].current ? RL_ACCENT : RL_LABEL, g[i].name);
+        if (!g[i].text[0]) {
+            put_text(y, kx, kw, RL_DIM, D.sym->pending);
+            y++;
+            continue;
+        }
+        const char *ls[64];
+        size_t ll[64];
+        int h = wrap(g[i].text, kw, ls, ll, 64);
+        for (int j = 0; j < h && j < 64 && y <= bottom; j++, y++)
+            put_textn(y, kx, kw, RL_NORMAL, ls[j], ll[j]);
+    }
+    page_mark(y1, D.W - 1, page, pages);
+out:
+    for (int i = 0; i < n; i++)
+        free(g[i].text);
+    free(g);
+    free(seen);
+    free(starts);
+}
+
 /* Explanation round: whose turn, who is next, the keywords per participant. */
 static void draw_explain(int y0, int y1)
 {
@@ -1058,117 +1349,7 @@ static void draw_explain(int y0, int y1)
         y += 2;
     }
 
-    /* Groups: the speaker first, then in turn order, then the others. */
-    int np = st->n_participants;
-    int *order = calloc((size_t)np + 1, sizeof(int));
-    bool *seen = calloc((size_t)np + 2, sizeof(bool));
-    if (!order || !seen) {
-        free(order);
-        free(seen);
-        return;
-    }
-    int n = 0;
-    if (speaker) {
-        order[n++] = speaker;
-        seen[speaker] = true;
-    }
-    if (turns_here)
-        for (int i = 0; i < t->n; i++)
-            if (t->order[i] > 0 && t->order[i] <= np && !seen[t->order[i]]) {
-                order[n++] = t->order[i];
-                seen[t->order[i]] = true;
-            }
-    for (int i = 0; i < np; i++)
-        if (!seen[st->participants[i].pid]) {
-            order[n++] = st->participants[i].pid;
-            seen[st->participants[i].pid] = true;
-        }
-
-    put_text(y, 1, D.W - 2, RL_LABEL, _("Keywords"));
-    y++;
-    int namew = 0;
-    for (int i = 0; i < n; i++) {
-        int c = text_cols(name_of(order[i]));
-        if (c > namew)
-            namew = c;
-    }
-    if (namew > 20)
-        namew = 20;
-    int kx = 3 + namew + 2, kw = D.W - kx - 1;
-    /* Measure every group, then page by groups. */
-    int avail = y1 - y + 1;
-    int *heights = calloc((size_t)n + 1, sizeof(int));
-    char **lines = calloc((size_t)n + 1, sizeof(char *));
-    int groups = 0;
-    for (int i = 0; i < n && heights && lines; i++) {
-        char *kl = keywords_line(order[i], st->item);
-        if ((!kl || !kl[0]) && order[i] != speaker) {
-            free(kl);
-            continue;
-        }
-        const char *s[1];
-        size_t l[1];
-        int h = kl && kl[0] ? wrap(kl, kw, s, l, 1) : 1;
-        order[groups] = order[i];
-        heights[groups] = h;
-        lines[groups] = kl;
-        groups++;
-    }
-    if (groups == 0)
-        put_text(y, 3, D.W - 4, RL_DIM, _("No keywords yet."));
-    /* page breaks */
-    int pages = 1, used = 0;
-    int *page_start = calloc((size_t)groups + 2, sizeof(int));
-    if (page_start && avail > 0) {
-        for (int i = 0; i < groups; i++) {
-            int h = heights[i] < avail ? heights[i] : avail;
-            if (used + h > avail - (pages > 1 || i < groups ? 0 : 0) && used > 0) {
-                page_start[pages++] = i;
-                used = 0;
-            }
-            used += h;
-        }
-        if (pages > 1) {
-            /* leave a row for the page mark: recompute with one row less */
-            avail -= 1;
-            pages = 1;
-            used = 0;
-            for (int i = 0; i < groups; i++) {
-                int h = heights[i] < avail ? heights[i] : avail;
-                if (used + h > avail && used > 0) {
-                    page_start[pages++] = i;
-                    used = 0;
-                }
-                used += h;
-            }
-        }
-        int page = page_of(pages);
-        int first = page_start[page], last = page + 1 < pages ? page_start[page + 1] : groups;
-        for (int i = first; i < last; i++) {
-            bool cur = order[i] == speaker;
-            if (cur)
-                put_sym(y, 1, RL_ACCENT, D.sym->arrow, 1);
-            put_text(y, 3, namew, cur ? RL_ACCENT : RL_LABEL, name_of(order[i]));
-            const char *ls[64];
-            size_t ll[64];
-            int h = lines[i] && lines[i][0] ? wrap(lines[i], kw, ls, ll, 64) : 0;
-            for (int j = 0; j < h && j < 64 && y + j <= y1; j++)
-                put_textn(y + j, kx, kw, RL_NORMAL, ls[j], ll[j]);
-            if (h == 0) {
-                put_text(y, kx, kw, RL_DIM, D.sym->pending);
-                h = 1;
-            }
-            y += h < avail ? h : avail;
-        }
-        page_mark(y1, D.W - 1, page, pages);
-    }
-    for (int i = 0; i < groups; i++)
-        free(lines[i]);
-    free(lines);
-    free(heights);
-    free(page_start);
-    free(order);
-    free(seen);
+    draw_keyword_groups(y, y1, speaker);
 }
 
 /* Item names a theme is linked to, joined. */
@@ -1318,7 +1499,7 @@ static void draw_desired(int y0, int y1)
     int k = 0;
     for (int i = 0; i < st->n_items; i++) {
         const struct state_item *it = &st->items[i];
-        if (!it->scored)
+        if (!scored_here(i))
             continue;
         if (k++ / fit != page)
             continue;
@@ -1394,9 +1575,9 @@ static void draw_action_table(int y0, int y1)
         dl = text_cols(cols[3].title);
     cols[3].w = dl;
     int rest = inner - cols[3].w;
-    cols[0].w = rest * 36 / 100;
-    cols[1].w = rest * 16 / 100;
-    cols[2].w = rest * 16 / 100;
+    cols[0].w = rest * 40 / 100;
+    cols[1].w = rest * 15 / 100;
+    cols[2].w = rest * 15 / 100;
     cols[4].w = rest - cols[0].w - cols[1].w - cols[2].w;
 
     int y = y0;
@@ -1465,16 +1646,15 @@ static void draw_action_table(int y0, int y1)
         cells[4] = a->feedback ? a->feedback : "";
         x = 1;
         for (int c = 0; c < 5; c++) {
+            /* What and feedback wrap onto a second line; the rest is cut. */
             const char *s[2];
             size_t l[2];
-            int lines = wrap(cells[c], cols[c].w, s, l, 2);
-            if (lines > h[i])
-                lines = h[i];
-            for (int j = 0; j < lines && j < 2; j++) {
-                if (j == h[i] - 1 && lines < wrap(cells[c], cols[c].w, s, l, 2))
-                    put_text(y + j, x, cols[c].w, r, s[j]); /* last line: the rest, cut */
-                else
-                    put_textn(y + j, x, cols[c].w, r, s[j], l[j]);
+            int lines = c == 0 || c == 4 ? wrap(cells[c], cols[c].w, s, l, 2) : 0;
+            if (lines <= 1) {
+                put_text(y, x, cols[c].w, r, cells[c]);
+            } else {
+                put_textn(y, x, cols[c].w, r, s[0], l[0]);
+                put_text(y + 1, x, cols[c].w, r, s[1]); /* the rest, cut with an ellipsis */
             }
             x += cols[c].w;
             if (c < 4) {
@@ -1661,7 +1841,7 @@ static void draw_closed(int y0, int y1)
     y++;
     int namew = 0;
     for (int i = 0; i < st->n_items; i++)
-        if (st->items[i].scored && text_cols(st->items[i].name) > namew)
+        if (scored_here(i) && text_cols(st->items[i].name) > namew)
             namew = text_cols(st->items[i].name);
     if (namew > D.W / 3)
         namew = D.W / 3;
@@ -1678,7 +1858,7 @@ static void draw_closed(int y0, int y1)
     y++;
     for (int i = 0; i < st->n_items && y <= y1; i++) {
         const struct state_item *it = &st->items[i];
-        if (!it->scored)
+        if (!scored_here(i))
             continue;
         put_text(y, 3, namew, RL_NORMAL, it->name);
         const struct state_round *r = last_revealed(i);
@@ -1779,7 +1959,7 @@ bool kiosk_draw(const struct kiosk_view *v)
         draw_waiting(y0, y1);
     } else {
         switch (D.st->phase) {
-        case PROTO_PHASE_REVIEW:
+        case PROTO_PHASE_REVIEW: draw_review(y0, y1); break;
         case PROTO_PHASE_LOBBY: draw_lobby(y0, y1); break;
         case PROTO_PHASE_SCORE: draw_score_step(y0, y1); break;
         case PROTO_PHASE_EXPLAIN: draw_explain(y0, y1); break;

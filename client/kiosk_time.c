@@ -1,7 +1,7 @@
 /*
  * kiosk_time.c: the countdown of a timed step (the quickscan's agenda keeps
- * time as part of the method). No event carries a step's start and length
- * yet; the kiosk renders whatever (start, duration) it is given.
+ * time as part of the method): the session's timer (lwkd keeps the clock,
+ * the kiosk only shows it) or, for tests, one given in the environment.
  */
 #include "kiosk.h"
 
@@ -12,7 +12,7 @@ enum countdown_state kiosk_countdown_text(const struct kiosk_countdown *cd, uint
 {
     int64_t total = (int64_t)cd->duration_s * 1000;
     int64_t elapsed = now_ms > cd->start_ms ? (int64_t)(now_ms - cd->start_ms) : 0;
-    int64_t left = total - elapsed;
+    int64_t left = cd->paused ? cd->left_ms : total - elapsed;
     if (left < 0) {
         int64_t over = -left / 1000;
         snprintf(buf, cap, "+%lld:%02lld", (long long)(over / 60), (long long)(over % 60));

@@ -6,6 +6,7 @@
  * lwk_export.c (score sheets). Exit codes: enum lwk_exit in lwk_cli.h.
  */
 #include "lwk_cli.h"
+#include "report.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ static const struct command commands[] = {
     {"export", cmd_export, N_("the score sheet: --format md|csv|json|html [-o FILE]")},
     {"join", cmd_join, N_("take part: lwk join CODE --name NAME [--once]")},
     {"as", cmd_as, N_("one participant action: lwk as RESUME score 7 | keyword TEXT | ...")},
+    {"report", report_main, N_("the programme office's reports, from PostgreSQL (lwk report --help)")},
     {"help", cmd_help, N_("help on a command: lwk help COMMAND")},
     {"version", cmd_version, N_("print the version")},
     {NULL, NULL, NULL},
@@ -134,14 +136,17 @@ static const char *help_text(const char *topic)
                  "extension of FILE decides (default md). See man lwk for the CSV and\n"
                  "JSON layouts.\n");
     if (!strcmp(topic, "join"))
-        return _("usage: lwk join CODE --name NAME [--once] [--json]\n"
-                 "       lwk join --resume TOKEN\n"
+        return _("usage: lwk join CODE --name NAME [--once | --listen]\n"
+                 "       lwk join --resume TOKEN [--listen]\n"
                  "Takes part in a session: the screen asks for what the current step\n"
                  "needs (your grade, your keywords when it is your turn, themes, votes,\n"
                  "desired scores, actions, a reaction and an evaluation) and shows what\n"
                  "the group sees. Commands start with a slash: /help.\n"
                  "--once only joins and prints {\"session\",\"pid\",\"name\",\"resume\"} as\n"
-                 "JSON; use the resume token with lwk as, or with --resume to come back.\n");
+                 "JSON; use the resume token with lwk as, or with --resume to come back.\n"
+                 "--listen stays online without reading the keyboard and prints what\n"
+                 "happens, until the session ends (for scripts: a participant must be\n"
+                 "online to get a turn).\n");
     if (!strcmp(topic, "as"))
         return _("usage: lwk as RESUME COMMAND [ARGS] [--json]\n"
                  "One action as the participant of that resume token (from lwk join\n"
@@ -180,6 +185,10 @@ static int cmd_help(int argc, char **argv)
     if (argc < 2) {
         lwk_usage(stdout);
         return 0;
+    }
+    if (!strcmp(argv[1], "report")) {
+        char *rargv[] = {"report", "--help", NULL};
+        return report_main(2, rargv);
     }
     if (!lwk_help_topic(stdout, argv[1]))
         return lwk_usage_error(NULL, _("no help on '%s'"), argv[1]);

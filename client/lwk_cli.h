@@ -60,6 +60,13 @@ const char *lwk_err_text(int err);
  * the error, the server's detail and, for a wrong step, the current step.
  */
 void lwk_report(const char *what, int err, const char *detail, const struct session_state *st);
+/* The same for a request of type t, with a hint for the common refusals. */
+void lwk_report_req(const char *what, enum proto_type t, int err, const char *detail,
+                    const struct session_state *st, bool facilitator);
+struct sbuf;
+/* The text of such a refusal (without "lwk: what: "). */
+void lwk_error_text(struct sbuf *b, enum proto_type t, int err, const char *detail,
+                    const struct session_state *st, bool facilitator);
 /* Usage error for a subcommand: message + "see lwk CMD --help". */
 int lwk_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -177,6 +184,7 @@ enum cmd_result {
     CMD_REQUEST = 0, /* *out is a request to send */
     CMD_ERROR = -1,  /* cx->err says what is wrong with the command */
     CMD_UNKNOWN = -2,
+    CMD_WRONG_STEP = -3, /* not possible in this step: cx->err says so */
 };
 
 /* Facilitator commands: "next", "score Anna 7", "theme add ..." */

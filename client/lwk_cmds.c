@@ -147,6 +147,15 @@ static bool action_id(struct cmd_ctx *cx, const char *s, int64_t *id)
 
 static int usage(struct cmd_ctx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Not possible in this step: said as lwkd would say it. */
+static int wrong_step(struct cmd_ctx *cx)
+{
+    const struct session_state *st = cx->st;
+    snprintf(cx->err, sizeof(cx->err), "%s; %s %s", lwk_err_text(PROTO_ERR_WRONG_PHASE),
+             _("current step:"), phase_title(st->closed ? PROTO_PHASE_CLOSED : (int)st->phase));
+    return CMD_WRONG_STEP;
+}
+
 static int usage(struct cmd_ctx *cx, const char *fmt, ...)
 {
     va_list ap;
@@ -408,7 +417,7 @@ static int f_score(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **ar
     if (end < 3)
         return usage(cx, "%s", _("usage: score NAME VALUE [--item ITEM]"));
     if (item < 0)
-        return usage(cx, "%s", _("no item is being scored now: add --item ITEM"));
+        return wrong_step(cx);
     int used;
     int pid = name_words(cx->st, end - 1, argv, 1, end - 1, &used, cx->err, sizeof(cx->err));
     if (!pid)
@@ -827,7 +836,7 @@ static int p_score(struct cmd_ctx *cx, int argc, char **argv, struct oreq **out)
         return usage(cx, "%s", _("usage: score [ITEM] VALUE"));
     }
     if (item < 0)
-        return usage(cx, "%s", _("nothing is being scored now"));
+        return wrong_step(cx);
     int64_t v;
     if (!scored_item(cx, item) || !grade(cx, item, val, &v))
         return CMD_ERROR;
@@ -965,6 +974,7 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
     switch (st->paused ? -1 : (int)st->phase) {
     case -1:
         usage(cx, "%s", _("the session is paused: wait a moment"));
+        rc = CMD_WRONG_STEP;
         break;
     case PROTO_PHASE_SCORE: {
         char *xs[3] = {"score", argv[0], NULL};
@@ -1026,10 +1036,11 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
         rc = CMD_REQUEST;
         break;
     case PROTO_PHASE_CLOSED:
-        usage(cx, "%s", _("the session is closed"));
+        rc = usage(cx, "%s", _("the session is closed"));
         break;
     default:
         usage(cx, "%s", _("nothing to answer yet: wait until the facilitator starts"));
+        rc = CMD_WRONG_STEP;
         break;
     }
     free(text);

@@ -57,7 +57,10 @@ static void apply_event(struct rpc *r, const struct proto_msg *e)
     if (seq <= r->st.seq)
         return;
     if (seq == r->st.seq + 1) {
-        state_apply(&r->st, e);
+        int rc = state_apply(&r->st, e);
+        if (rc < 0 && getenv("LWK_DEBUG"))
+            fprintf(stderr, "lwk: debug: event %s seq %llu not applied: %s\n",
+                    proto_type_name(e->type), (unsigned long long)seq, proto_err_name(-rc));
         return;
     }
     struct proto_msg q;
@@ -340,7 +343,13 @@ struct rpc *rpc_facilitator_session(const char *cmd, const char *arg, int *exit_
     struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
                                 sizeof(detail));
     if (!r) {
-        lwk_report(NULL, err, detail, NULL);
+        if (err == PROTO_ERR_BAD_CREDENTIALS)
+            lwk_errorf("%s", _("the facilitator token was not accepted (--token, LWK_TOKEN or the "
+                               "config file)"));
+        else if (err == LWK_ERR_LOST || err == LWK_ERR_TIMEOUT)
+            lwk_errorf(_("cannot reach lwkd: %s"), detail[0] ? detail : lwk_err_text(err));
+        else
+            lwk_report(NULL, err, detail, NULL);
         *exit_code = lwk_exit_for(err);
         return NULL;
     }

@@ -140,7 +140,7 @@ static void md_render(struct sbuf *b, const struct session_state *st)
             state_round_stats(st, i, r, &s);
             sb_printf(b, "**%s %d**: ", _("Round"), r);
             if (!rd->revealed) {
-                sb_printf(b, _("%d scores in, not revealed."), rd->n_scores);
+                sb_printf(b, _("Scores in: %d, not revealed."), rd->n_scores);
                 sb_puts(b, "\n\n");
                 continue;
             }
@@ -270,7 +270,7 @@ static void md_render(struct sbuf *b, const struct session_state *st)
         sb_putc(b, '\n');
     if (st->n_evaluations) {
         sb_printf(b, "### %s\n\n", _("Evaluation"));
-        sb_printf(b, _("Mean %s of 5 (%d evaluations)."), fmt_dec(m, sizeof(m), eval_mean(st), 1),
+        sb_printf(b, _("Mean %s of 5 (evaluations: %d)."), fmt_dec(m, sizeof(m), eval_mean(st), 1),
                   st->n_evaluations);
         sb_puts(b, "\n\n");
         for (int i = 0; i < st->n_evaluations; i++) {
@@ -794,7 +794,7 @@ static void html_render(struct sbuf *b, const struct session_state *st)
             sb_printf(b, "<h3>%s %d</h3>\n", _("Round"), r);
             if (!rd->revealed) {
                 sb_printf(b, "<p>");
-                sb_printf(b, _("%d scores in, not revealed."), rd->n_scores);
+                sb_printf(b, _("Scores in: %d, not revealed."), rd->n_scores);
                 sb_printf(b, "</p>\n");
                 continue;
             }
@@ -912,7 +912,7 @@ static void html_render(struct sbuf *b, const struct session_state *st)
         sb_puts(b, "</ul>\n");
     if (st->n_evaluations) {
         sb_printf(b, "<h3>%s</h3>\n<p>", _("Evaluation"));
-        sb_printf(b, _("Mean %s of 5 (%d evaluations)."), fmt_dec(m, sizeof(m), eval_mean(st), 1),
+        sb_printf(b, _("Mean %s of 5 (evaluations: %d)."), fmt_dec(m, sizeof(m), eval_mean(st), 1),
                   st->n_evaluations);
         sb_puts(b, "</p>\n<ul>\n");
         for (int i = 0; i < st->n_evaluations; i++) {

@@ -32,13 +32,14 @@ int cmd_join(int argc, char **argv)
     static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"once", no_argument, NULL, 'o'},
                                          {"resume", required_argument, NULL, 'r'},
+                                         {"listen", no_argument, NULL, 'l'},
                                          LWK_COMMON_LONG,
                                          {NULL, 0, NULL, 0}};
     const char *name = NULL, *resume = NULL;
-    bool once = false;
+    bool once = false, listen = false;
     int c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "n:or:" LWK_COMMON_SHORT, opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:or:l" LWK_COMMON_SHORT, opts, NULL)) != -1) {
         if (c == 'h') {
             lwk_help_topic(stdout, "join");
             return 0;
@@ -49,6 +50,8 @@ int cmd_join(int argc, char **argv)
             once = true;
         else if (c == 'r')
             resume = optarg;
+        else if (c == 'l')
+            listen = true;
         else {
             int k = lwk_common_opt(c, optarg, "join");
             if (k < 0)
@@ -89,7 +92,8 @@ int cmd_join(int argc, char **argv)
         rpc_close(r);
         return 0;
     }
-    struct ui_params p = {.facilitator = false, .code = code, .name = name, .resume = resume};
+    struct ui_params p = {.facilitator = false, .code = code, .name = name, .resume = resume,
+                          .listen = listen};
     return ui_run(&p);
 }
 
@@ -147,13 +151,18 @@ int cmd_as(int argc, char **argv)
         if (k == CMD_UNKNOWN)
             snprintf(cx.err, sizeof(cx.err), _("unknown command '%s'"), cargv[0]);
     }
+    if (k == CMD_WRONG_STEP) {
+        lwk_errorf("%s: %s", cargv[0], cx.err);
+        rpc_close(r);
+        return LWK_EXIT_WRONG_STEP;
+    }
     if (k != CMD_REQUEST) {
         rpc_close(r);
         return lwk_usage_error("as", "%s", cx.err);
     }
     err = rpc_call(r, &q->m, lwk_print_reply, NULL, detail, sizeof(detail));
     if (err < 0)
-        lwk_report(q->label, err, detail, st);
+        lwk_report_req(q->label, q->m.type, err, detail, st, false);
     oreq_free(q);
     rpc_close(r);
     return lwk_exit_for(err);

@@ -200,6 +200,8 @@ static int admin_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const cha
     if (!r) {
         if (err == PROTO_ERR_BAD_CREDENTIALS)
             lwk_errorf("%s", _("the admin token was not accepted"));
+        else if (err == LWK_ERR_LOST || err == LWK_ERR_TIMEOUT)
+            lwk_errorf(_("cannot reach lwkd: %s"), detail[0] ? detail : lwk_err_text(err));
         else
             lwk_report(NULL, err, detail, NULL);
         return lwk_exit_for(err);
@@ -346,8 +348,6 @@ int cmd_admin(int argc, char **argv)
                 printf("{\"revoked\":%lld}\n", (long long)out.count);
             else
                 printf(_("Revoked the tokens of %s (%lld).\n"), name, (long long)out.count);
-        } else if (ret == LWK_EXIT_NOT_FOUND) {
-            /* lwk_report said "no such ..."; nothing more to add. */
         }
     } else if (!strcmp(subject, "instrument") && !strcmp(verb, "list")) {
         proto_msg_init(&m, PT_INSTRUMENT_LIST);
@@ -360,6 +360,18 @@ int cmd_admin(int argc, char **argv)
 }
 
 /* ---- session new / list ---------------------------------------------------- */
+
+static int facilitator_refused(int err, const char *detail)
+{
+    if (err == PROTO_ERR_BAD_CREDENTIALS)
+        lwk_errorf("%s", _("the facilitator token was not accepted (--token, LWK_TOKEN or the "
+                           "config file)"));
+    else if (err == LWK_ERR_LOST || err == LWK_ERR_TIMEOUT)
+        lwk_errorf(_("cannot reach lwkd: %s"), detail[0] ? detail : lwk_err_text(err));
+    else
+        lwk_report(NULL, err, detail, NULL);
+    return lwk_exit_for(err);
+}
 
 /* A 5-row block font for join codes, so the room can read them off a screen. */
 static const char *glyph(char ch)
@@ -457,10 +469,8 @@ static int session_new(int argc, char **argv)
     char detail[256];
     struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
                                 sizeof(detail));
-    if (!r) {
-        lwk_report(NULL, err, detail, NULL);
-        return lwk_exit_for(err);
-    }
+    if (!r)
+        return facilitator_refused(err, detail);
     struct proto_msg m;
     proto_msg_init(&m, PT_SESSION_NEW);
     proto_set_str(&m, PK_TEAM, team);
@@ -538,10 +548,21 @@ static void list_sessions(void *arg, const struct proto_msg *m)
         printf("%s\n", _("No sessions. Start one with: lwk session new --team NAME"));
         return;
     }
+    /* Column widths from the content: session numbers are long. */
+    int w_id = utf8_width(_("SESSION")), w_team = utf8_width(_("TEAM"));
+    for (uint32_t i = 0; i < n; i++) {
+        char id[24];
+        int l = snprintf(id, sizeof(id), "%lld", (long long)proto_int(&rows->p[i], PK_SESSION, 0));
+        if (l > w_id)
+            w_id = l;
+        const char *team = proto_str(&rows->p[i], PK_TEAM);
+        if (team && utf8_width(team) > w_team)
+            w_team = utf8_width(team);
+    }
     struct sbuf b;
     sb_init(&b);
-    sb_pad(&b, _("SESSION"), 8);
-    sb_pad(&b, _("TEAM"), 24);
+    sb_pad(&b, _("SESSION"), w_id + 2);
+    sb_pad(&b, _("TEAM"), w_team + 2);
     sb_pad(&b, _("STEP"), 12);
     sb_pad(&b, _("PEOPLE"), 8);
     sb_pad(&b, _("JOIN"), 12);
@@ -554,8 +575,8 @@ static void list_sessions(void *arg, const struct proto_msg *m)
         snprintf(cnt, sizeof(cnt), "%lld", (long long)proto_int(r, PK_COUNT, 0));
         b.len = 0;
         b.p[0] = '\0';
-        sb_pad(&b, id, 8);
-        sb_pad(&b, proto_str(r, PK_TEAM) ? proto_str(r, PK_TEAM) : "", 24);
+        sb_pad(&b, id, w_id + 2);
+        sb_pad(&b, proto_str(r, PK_TEAM) ? proto_str(r, PK_TEAM) : "", w_team + 2);
         sb_pad(&b, phase_name((int)proto_int(r, PK_PHASE, 0)), 12);
         sb_pad(&b, cnt, 8);
         sb_pad(&b, proto_str(r, PK_JOIN_CODE) ? proto_str(r, PK_JOIN_CODE) : "", 12);
@@ -582,10 +603,8 @@ static int session_list(int argc, char **argv)
     char detail[256];
     struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
                                 sizeof(detail));
-    if (!r) {
-        lwk_report(NULL, err, detail, NULL);
-        return lwk_exit_for(err);
-    }
+    if (!r)
+        return facilitator_refused(err, detail);
     struct proto_msg m;
     proto_msg_init(&m, PT_SESSION_LIST);
     err = rpc_call(r, &m, list_sessions, NULL, detail, sizeof(detail));
@@ -628,6 +647,8 @@ void lwk_print_reply(void *arg, const struct proto_msg *m)
             if (k == PK_ID || !proto_has(m, (enum proto_key)k))
                 continue;
             enum proto_kind kind = proto_key_kind((enum proto_key)k);
+            if (k == PK_SEQ)
+                continue; /* every change has one: noise on a terminal */
             if (kind == PF_INT || kind == PF_BOOL)
                 printf("%s=%lld\n", proto_key_name((enum proto_key)k), (long long)m->v[k].i);
             else if (kind == PF_STR)
@@ -646,27 +667,29 @@ static int send_one(struct rpc *r, struct oreq *q)
     char detail[256];
     int err = rpc_call(r, &q->m, lwk_print_reply, NULL, detail, sizeof(detail));
     if (err < 0)
-        lwk_report(q->label, err, detail, rpc_state(r));
+        lwk_report_req(q->label, q->m.type, err, detail, rpc_state(r), true);
     return lwk_exit_for(err);
 }
 
 int cmd_do(int argc, char **argv)
 {
-    /* lwk do [options] SESSION REQUEST [key=value ...]: stop options at REQUEST. */
-    int rc = 0, c;
-    optind = 0;
-    while ((c = next_opt(argc, argv, "+", NULL, "do", &rc)) != -1)
-        if (c == '?')
-            return rc;
-    if (argc - optind < 2)
+    /* lwk do SESSION REQUEST [key=value ...]: values may start with "-", so
+     * only the known options are taken out. */
+    if (lwk_wants_help(argc, argv)) {
+        lwk_help_topic(stdout, "do");
+        return 0;
+    }
+    int rc = lwk_strip_common(&argc, argv);
+    if (rc)
+        return rc;
+    if (argc < 3)
         return lwk_usage_error("do", "%s", _("usage: lwk do SESSION REQUEST [key=value ...]"));
-    const char *session = argv[optind];
-    struct rpc *r = rpc_facilitator_session("do", session, &rc);
+    struct rpc *r = rpc_facilitator_session("do", argv[1], &rc);
     if (!r)
         return rc;
     struct cmd_ctx cx = {rpc_state(r), true, 0, -1, ""};
     struct oreq *q;
-    if (cmd_generic(&cx, argc - optind - 1, argv + optind + 1, &q) != CMD_REQUEST) {
+    if (cmd_generic(&cx, argc - 2, argv + 2, &q) != CMD_REQUEST) {
         rpc_close(r);
         return lwk_usage_error("do", "%s", cx.err);
     }
@@ -744,10 +767,13 @@ int cmd_steer(int argc, char **argv)
     struct cmd_ctx cx = {rpc_state(r), true, 0, -1, ""};
     struct oreq *q;
     int k = cmd_facilitator(&cx, argc, argv, &q);
+    if (k == CMD_WRONG_STEP) {
+        lwk_errorf("%s: %s", argv[0], cx.err);
+        rpc_close(r);
+        return LWK_EXIT_WRONG_STEP;
+    }
     if (k != CMD_REQUEST) {
         rpc_close(r);
-        if (k == CMD_ERROR && strstr(cx.err, "no participant"))
-            ; /* fall through to the usage line; the name is simply unknown */
         return lwk_usage_error(argv[0], "%s", cx.err[0] ? cx.err : _("unknown command"));
     }
     rc = send_one(r, q);

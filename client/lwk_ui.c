@@ -36,6 +36,7 @@
 
 struct pend {
     int64_t id;
+    enum proto_type type;
     char *label; /* owned */
 };
 
@@ -49,7 +50,7 @@ struct ui {
     int64_t session;
     char join_code[STATE_CODE_MAX + 1];
 
-    bool tty_in, tty_out;
+    bool tty_in, tty_out, listen;
     bool ever_welcomed, welcomed, synced, awaiting_open;
     bool down;
     char down_why[160];
@@ -75,6 +76,7 @@ struct ui {
 
     bool quitting;
     int exit_code;
+    char *fatal; /* printed once the terminal is restored; owned */
     uint64_t end_confirm_until;
     /* What was last printed in plain mode, to print the panel on change only. */
     int shown_phase, shown_item, shown_round;
@@ -83,6 +85,22 @@ struct ui {
 };
 
 static struct ui *G; /* readline's callbacks carry no context */
+
+/* Keeps a message for stderr until the terminal is back to normal. */
+static void fatal(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fatal(struct ui *u, const char *fmt, ...)
+{
+    if (u->fatal)
+        return;
+    struct sbuf b;
+    sb_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(&b, fmt, ap);
+    va_end(ap);
+    u->fatal = sb_take(&b);
+}
 
 static void schedule_redraw(struct ui *u);
 static void process_lines(struct ui *u);
@@ -197,9 +215,30 @@ static void build_panel(struct ui *u, struct sbuf *b, int cols)
         struct sbuf a;
         sb_init(&a);
         cmd_available(&a, &u->st, true);
-        sb_printf(b, "%s%s%s %s\n", C_DIM(), _("Commands:"), C_OFF(), a.p);
+        /* Wrapped at the double spaces between commands. */
+        for (char *x = a.p; (x = strstr(x, "  ")); x += 2)
+            x[0] = x[1] = '\x1f';
+        const char *label = _("Commands:");
+        int col = utf8_width(label), ind = col + 1;
+        bool first = true;
+        sb_printf(b, "%s%s%s", C_DIM(), label, C_OFF());
+        char *save = NULL;
+        for (char *w = strtok_r(a.p, "\x1f", &save); w; w = strtok_r(NULL, "\x1f", &save)) {
+            int ww = utf8_width(w);
+            if (!first && col + 2 + ww > cols) {
+                sb_printf(b, "\n%*s", ind, "");
+                col = ind;
+            } else {
+                sb_puts(b, first ? " " : "  ");
+                col += first ? 1 : 2;
+            }
+            first = false;
+            sb_puts(b, w);
+            col += ww;
+        }
+        sb_putc(b, '\n');
         sb_free(&a);
-    } else if (!u->facilitator && u->st.seq) {
+    } else if (!u->facilitator && u->st.seq && !u->listen) {
         sb_printf(b, "%s%s%s\n", C_DIM(),
                   _("Type your answer and press Enter. /help shows the commands, /quit leaves."),
                   C_OFF());
@@ -359,7 +398,7 @@ static void quit(struct ui *u, int code)
 
 /* ---- sending ------------------------------------------------------------------ */
 
-static void pend_add(struct ui *u, int64_t id, const char *label)
+static void pend_add(struct ui *u, int64_t id, enum proto_type type, const char *label)
 {
     if (u->npend == PEND_MAX) {
         free(u->pend[0].label);
@@ -367,16 +406,19 @@ static void pend_add(struct ui *u, int64_t id, const char *label)
         u->npend--;
     }
     u->pend[u->npend].id = id;
+    u->pend[u->npend].type = type;
     u->pend[u->npend].label = strdup(label);
     u->npend++;
 }
 
-static int pend_take(struct ui *u, int64_t id, char **label)
+static int pend_take_type(struct ui *u, int64_t id, char **label, enum proto_type *type)
 {
     for (int i = 0; i < u->npend; i++) {
         if (u->pend[i].id != id)
             continue;
         *label = u->pend[i].label;
+        if (type)
+            *type = u->pend[i].type;
         memmove(u->pend + i, u->pend + i + 1, sizeof(u->pend[0]) * (size_t)(u->npend - i - 1));
         u->npend--;
         return 1;
@@ -389,7 +431,7 @@ static void send_or_queue(struct ui *u, struct oreq *q)
     if (u->welcomed && u->synced && !u->down) {
         int64_t id = lwkc_send(u->c, &q->m);
         if (id > 0) {
-            pend_add(u, id, q->label);
+            pend_add(u, id, q->m.type, q->label);
             oreq_free(q);
             return;
         }
@@ -419,7 +461,7 @@ static void flush_queue(struct ui *u)
             return;
         }
         ui_log(u, false, _("→ sending what was typed offline: %s"), q->label);
-        pend_add(u, id, q->label);
+        pend_add(u, id, q->m.type, q->label);
         oreq_free(q);
     }
 }
@@ -535,17 +577,18 @@ static void handle_line(struct ui *u, char *line)
             rc = cmd_participant_answer(&cx, line, &q);
         }
     }
+    if (rc == CMD_UNKNOWN)
+        ui_log(u, true, _("unknown command '%s': type help"), w);
     words_free(argc, argv);
     if (rc == CMD_UNKNOWN) {
-        ui_log(u, true, _("unknown command '%s': type help"), w);
         if (!u->tty_in && !u->exit_code)
             u->exit_code = LWK_EXIT_USAGE;
         return;
     }
-    if (rc == CMD_ERROR) {
+    if (rc == CMD_ERROR || rc == CMD_WRONG_STEP) {
         ui_log(u, true, "%s", cx.err);
         if (!u->tty_in && !u->exit_code)
-            u->exit_code = LWK_EXIT_USAGE;
+            u->exit_code = rc == CMD_WRONG_STEP ? LWK_EXIT_WRONG_STEP : LWK_EXIT_USAGE;
         return;
     }
     send_or_queue(u, q);
@@ -844,6 +887,8 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
     if (proto_type_dir(m->type) == PD_EVENT) {
         apply_event(u, m, false);
         schedule_redraw(u);
+        if (u->listen && u->st.closed)
+            quit(u, 0);
         return;
     }
     switch (m->type) {
@@ -880,7 +925,7 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
         break;
     }
     case PT_OK:
-        if (pend_take(u, id, &label)) {
+        if (pend_take_type(u, id, &label, NULL)) {
             struct sbuf extra;
             sb_init(&extra);
             if (proto_has(m, PK_THEME))
@@ -901,14 +946,11 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
     case PT_ERROR: {
         int err = -(int)proto_int(m, PK_ERR, 500);
         const char *detail = proto_str(m, PK_MSG);
-        if (pend_take(u, id, &label)) {
+        enum proto_type pend_type = PT__NONE;
+        if (pend_take_type(u, id, &label, &pend_type)) {
             struct sbuf b;
             sb_init(&b);
-            sb_puts(&b, lwk_err_text(err));
-            if (err == PROTO_ERR_WRONG_PHASE)
-                sb_printf(&b, "; %s %s", _("current step:"), phase_title(u->st.phase));
-            else if (detail && *detail && strcmp(detail, label))
-                sb_printf(&b, " (%s)", detail);
+            lwk_error_text(&b, pend_type, err, detail, &u->st, u->facilitator);
             ui_log(u, true, "✗ %s: %s", label, b.p);
             sb_free(&b);
             free(label);
@@ -918,17 +960,22 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
             /* Refused at the door or the session is gone: nothing to retry. */
             if (!u->welcomed && err == PROTO_ERR_BAD_CREDENTIALS && !u->facilitator &&
                 !u->ever_welcomed)
-                lwk_errorf(_("no session with join code %s"), u->opts.code ? u->opts.code : "");
+                fatal(u, _("no session with join code %s"), u->opts.code ? u->opts.code : "");
             else if (err == PROTO_ERR_NAME_TAKEN)
-                lwk_errorf(_("the name %s is already used in this session: choose another"),
-                           u->opts.name ? u->opts.name : "");
+                fatal(u, _("the name %s is already used in this session: choose another"),
+                      u->opts.name ? u->opts.name : "");
             else if (u->awaiting_open && err == PROTO_ERR_NOT_FOUND)
-                lwk_errorf(_("session %lld no longer exists"), (long long)u->session);
+                fatal(u, _("session %lld no longer exists"), (long long)u->session);
             else if (u->ever_welcomed && !u->facilitator &&
                      (err == PROTO_ERR_NOT_FOUND || err == PROTO_ERR_BAD_CREDENTIALS))
-                lwk_errorf("%s", _("the session no longer knows you (it ended, or lwkd lost it)"));
-            else
-                lwk_report(NULL, err, detail, NULL);
+                fatal(u, "%s", _("the session no longer knows you (it ended, or lwkd lost it)"));
+            else {
+                struct sbuf b;
+                sb_init(&b);
+                lwk_error_text(&b, PT__NONE, err, detail, NULL, u->facilitator);
+                fatal(u, "%s", b.p);
+                sb_free(&b);
+            }
             quit(u, lwk_exit_for(err));
             return;
         }
@@ -957,7 +1004,7 @@ static void on_state(void *ctx, struct lwkc *c, enum lwkc_state st, int err, con
     if (st == LWKC_READY || st == LWKC_CONNECTING)
         return;
     if (!u->ever_welcomed) {
-        lwk_errorf(_("cannot reach lwkd: %s"), why ? why : _("connection failed"));
+        fatal(u, _("cannot reach lwkd: %s"), why ? why : _("connection failed"));
         quit(u, LWK_EXIT_UNREACHABLE);
         return;
     }
@@ -972,7 +1019,7 @@ static void on_state(void *ctx, struct lwkc *c, enum lwkc_state st, int err, con
     }
     u->npend = 0;
     if (st == LWKC_FAILED) {
-        lwk_errorf(_("connection to lwkd lost: %s"), why ? why : "");
+        fatal(u, _("connection to lwkd lost: %s"), why ? why : "");
         quit(u, err ? lwk_exit_for(err) : LWK_EXIT_UNREACHABLE);
         return;
     }
@@ -996,7 +1043,7 @@ static void on_signal(uv_signal_t *s, int signum)
         schedule_redraw(u);
         return;
     }
-    quit(u, signum == SIGINT ? 0 : 128 + signum);
+    quit(u, signum == SIGINT || u->listen ? 0 : 128 + signum);
 }
 
 /* ---- running ---------------------------------------------------------------------------- */
@@ -1010,8 +1057,9 @@ int ui_run(const struct ui_params *p)
     u->loop = uv_default_loop();
     u->facilitator = p->facilitator;
     u->session = p->session;
-    u->tty_in = isatty(0);
-    u->tty_out = isatty(1);
+    u->listen = p->listen;
+    u->tty_in = !p->listen && isatty(0);
+    u->tty_out = !p->listen && isatty(1);
     u->shown_phase = -2;
     lwk_color_init(1);
     state_init(&u->st);
@@ -1050,7 +1098,9 @@ int ui_run(const struct ui_params *p)
         stifle_history(500);
         rl_callback_handler_install(prompt_for(u), on_rl_line);
     }
-    if (uv_poll_init(u->loop, &u->in_poll, 0) == 0) {
+    if (u->listen) {
+        /* No input at all. */
+    } else if (uv_poll_init(u->loop, &u->in_poll, 0) == 0) {
         u->in_poll.data = u;
         uv_poll_start(&u->in_poll, UV_READABLE | UV_DISCONNECT, on_stdin);
         u->in_poll_on = true;
@@ -1094,6 +1144,10 @@ int ui_run(const struct ui_params *p)
     uv_loop_close(u->loop);
 
     int code = u->exit_code;
+    if (u->fatal) {
+        lwk_errorf("%s", u->fatal);
+        free(u->fatal);
+    }
     for (int i = 0; i < u->nlog; i++)
         free(u->log[i]);
     for (int i = 0; i < u->npend; i++)
@@ -1101,8 +1155,7 @@ int ui_run(const struct ui_params *p)
     while (u->qhead) {
         struct oreq *q = u->qhead;
         u->qhead = q->next;
-        if (!u->tty_in)
-            lwk_errorf(_("not sent (connection lost): %s"), q->label);
+        lwk_errorf(_("not sent (the connection was lost): %s"), q->label);
         oreq_free(q);
         if (!code)
             code = LWK_EXIT_UNREACHABLE;

@@ -14,6 +14,7 @@ struct ui_params {
     const char *code;    /* participant: join code and name, or ... */
     const char *name;
     const char *resume;  /* ... the resume token of an earlier join */
+    bool listen;         /* no input: stay online, print what happens, end with the session */
 };
 
 /* Runs until the user leaves (or the session refuses us); the exit status. */

@@ -100,23 +100,113 @@ const char *lwk_err_text(int err)
     }
 }
 
-void lwk_report(const char *what, int err, const char *detail, const struct session_state *st)
+/* A hint for the common refusals, in the words of the method; NULL if none. */
+static const char *hint(enum proto_type t, int err, const struct session_state *st, bool fac)
+{
+    switch (err) {
+    case PROTO_ERR_CONFLICT:
+        switch (t) {
+        case PT_NEXT:
+            if (st && st->vote_open)
+                return _("close the vote first (vote close)");
+            if (st && st->phase == PROTO_PHASE_SCORE)
+                return _("reveal the scores first (reveal)");
+            return NULL;
+        case PT_BACK:
+            return st && st->vote_open ? _("close the vote first (vote close)") : NULL;
+        case PT_TURN_ORDER:
+            return _("nobody is online to take turns");
+        case PT_TURN_NEXT:
+            return _("there is no speaking order for this round, or everyone has spoken");
+        case PT_TURN_PASS:
+        case PT_KEYWORD:
+            return fac ? _("nobody has the turn: set the order, or use kw --for NAME")
+                       : _("it is not your turn");
+        case PT_RESCORE:
+            return _("reveal the open round first, and close any vote");
+        case PT_VOTE:
+            return _("you have no vote on that theme to take back");
+        case PT_PAUSE:
+            return _("the session is paused already");
+        case PT_RESUME_REQ:
+            return _("the session is not paused");
+        case PT_REMOVE:
+            return _("that participant was removed already");
+        case PT_ACTION_CONFIRM:
+            return _("that action is confirmed already");
+        case PT_ACTION_REMOVE:
+            return _("that action was removed already");
+        case PT_VOTE_OPEN:
+            return _("a vote is open already");
+        case PT_VOTE_CLOSE:
+            return _("no vote is open");
+        case PT_THEME_MERGE:
+        case PT_THEME_EDIT:
+        case PT_THEME_DELETE:
+            return _("that theme was deleted or merged");
+        default:
+            return NULL;
+        }
+    case PROTO_ERR_LIMIT:
+        if (t == PT_VOTE)
+            return _("your votes are used up");
+        return NULL;
+    case PROTO_ERR_WRONG_ROLE:
+        if (t == PT_SCORE && fac)
+            return _("as facilitator, score for someone: score NAME VALUE");
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+void lwk_error_text(struct sbuf *b, enum proto_type t, int err, const char *detail,
+                    const struct session_state *st, bool fac)
+{
+    sb_puts(b, lwk_err_text(err));
+    const char *h = hint(t, err, st, fac);
+    if (h)
+        sb_printf(b, ": %s", h);
+    if (err == PROTO_ERR_TOO_FEW && st && st->min_reveal)
+        sb_printf(b, _(": at least %d are needed"), st->min_reveal);
+    if (st && st->seq && err == PROTO_ERR_WRONG_PHASE)
+        sb_printf(b, "; %s %s", _("current step:"),
+                  phase_title(st->closed ? PROTO_PHASE_CLOSED : (int)st->phase));
+    if (!detail || !*detail || err == LWK_ERR_TIMEOUT || h)
+        return;
+    if (err == LWK_ERR_LOST) {
+        sb_printf(b, ": %s", detail);
+        return;
+    }
+    /* The server's msg is English for developers: keep only what it adds to
+     * the error's own text and the request's name. */
+    const char *eng = proto_err_text(-err);
+    if (eng && !strncmp(detail, eng, strlen(eng))) {
+        detail += strlen(eng);
+        while (*detail == ':' || *detail == ' ')
+            detail++;
+    }
+    if (!*detail || (t != PT__NONE && !strcmp(detail, proto_type_name(t))))
+        return;
+    sb_printf(b, " (%s)", detail);
+}
+
+void lwk_report_req(const char *what, enum proto_type t, int err, const char *detail,
+                    const struct session_state *st, bool fac)
 {
     struct sbuf b;
     sb_init(&b);
     if (what && *what)
         sb_printf(&b, "%s: ", what);
-    sb_puts(&b, lwk_err_text(err));
-    /* The server's detail names the field or thing at fault, in English. */
-    if (detail && *detail && err != LWK_ERR_LOST && err != LWK_ERR_TIMEOUT &&
-        !(what && !strcmp(detail, what)))
-        sb_printf(&b, " (%s)", detail);
-    else if (detail && *detail && (err == LWK_ERR_LOST))
-        sb_printf(&b, ": %s", detail);
-    if (st && st->seq && err == PROTO_ERR_WRONG_PHASE)
-        sb_printf(&b, "; %s %s", _("current step:"), phase_title(st->phase));
+    lwk_error_text(&b, t, err, detail, st, fac);
     lwk_errorf("%s", b.p);
     sb_free(&b);
+}
+
+void lwk_report(const char *what, int err, const char *detail, const struct session_state *st)
+{
+    enum proto_type t = what ? proto_type_lookup(what, strlen(what)) : PT__NONE;
+    lwk_report_req(what, t, err, detail, st, true);
 }
 
 int lwk_usage_error(const char *cmd, const char *fmt, ...)

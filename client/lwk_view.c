@@ -124,7 +124,7 @@ static void render_score(struct sbuf *b, const struct session_state *st, bool fa
             for (int i = 0; i < r->n_scores; i++, n++)
                 wrap_word(&w, pname(st, r->scores[i].pid));
             if (!n)
-                wrap_word(&w, "-");
+                wrap_word(&w, _("(nobody yet)"));
             sb_putc(b, '\n');
             sb_printf(b, "  %s…%s ", C_YELLOW(), C_OFF());
             w.col = 4;
@@ -153,7 +153,7 @@ static void render_score(struct sbuf *b, const struct session_state *st, bool fa
     }
     struct state_stats s;
     state_round_stats(st, st->item, st->round, &s);
-    sb_printf(b, _("Revealed: %d scores. "), s.count);
+    sb_printf(b, _("Revealed, scores: %d. "), s.count);
     view_stats_line(b, &s);
     sb_putc(b, '\n');
     render_distribution(b, &s, st->items[st->item].scale_min, st->items[st->item].scale_max);
@@ -191,9 +191,9 @@ static void render_turns(struct sbuf *b, const struct session_state *st, bool fa
     w.col = 2;
     for (int i = 0; i < t->n; i++) {
         char word[256];
-        const char *mark = i == t->current ? "▶" : i < t->current || t->current < 0 ? "✓" : "";
-        snprintf(word, sizeof(word), "%d.%s%s%s", i + 1, pname(st, t->order[i]),
-                 t->passed[i] ? _("(passed)") : "", mark);
+        const char *mark = i == t->current ? "▶ " : i < t->current || t->current < 0 ? "✓ " : "";
+        snprintf(word, sizeof(word), "%s%d. %s%s", mark, i + 1, pname(st, t->order[i]),
+                 t->passed[i] ? _(" (passed)") : "");
         wrap_word(&w, word);
     }
     sb_putc(b, '\n');
@@ -405,7 +405,7 @@ static void render_participants(struct sbuf *b, const struct session_state *st, 
             continue;
         char word[300];
         snprintf(word, sizeof(word), "%s%s", p->name ? p->name : "?",
-                 p->online ? "" : _("(offline)"));
+                 p->online ? "" : _(" (offline)"));
         wrap_word(&w, word);
     }
     sb_putc(b, '\n');
@@ -441,7 +441,7 @@ void view_render(struct sbuf *b, const struct session_state *st, bool fac, int m
         render_participants(b, st, width);
     else {
         const struct state_participant *p = state_participant(st, me);
-        sb_printf(b, _("You: %s · %d participants\n"), p && p->name ? p->name : "?",
+        sb_printf(b, _("You: %s · participants: %d\n"), p && p->name ? p->name : "?",
                   state_live_participants(st));
     }
     switch (phase) {

@@ -433,9 +433,9 @@ static void json_rows(FILE *f, const PGresult *r, const char *indent)
         }
         fputc('}', f);
     }
-    fprintf(f, "%s]", rows ? "\n" : "");
     if (rows)
-        fprintf(f, "%s", indent);
+        fprintf(f, "\n%s", indent);
+    fputc(']', f);
 }
 
 static void csv_field(FILE *f, const char *s)
@@ -728,9 +728,9 @@ static const char html_style[] =
     "vertical-align:middle;margin:0 4px 0 12px;border:1px solid #0002}\n"
     "details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}\n"
     "@page{size:A4;margin:14mm}\n"
-    "@media print{body{margin:0;max-width:none;font-size:10pt}section{break-inside:avoid-page}"
-    "figure{break-inside:avoid}h2{break-after:avoid}details{display:block}details>summary{display:none}"
-    "details:not([open])>*{display:block}}\n";
+    "@media print{body{margin:0;max-width:none;font-size:10pt}figure,tr{break-inside:avoid}"
+    "h2{break-after:avoid}summary{display:none}details:not([open]){display:none}"
+    ".charts{gap:6px}figure{border:none;padding:0}}\n";
 
 /* Red below the pass mark, through yellow at 5.5, to green at 8 and up. */
 static void heat_colour(double m, char *buf, size_t n)
@@ -836,8 +836,8 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
         double ypass = T + (10 - 5.5) / 9.0 * ph;
         fmt_dec(5.5, 1, buf, sizeof buf);
         fprintf(f, "<line class=\"pass\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:var(--pass)\">%s</text>\n",
-                L, ypass, L + pw, ypass, L + pw, ypass - 4, buf);
+                   "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:var(--pass)\">%s</text>\n",
+                L, ypass, L + pw, ypass, L + 3, ypass + 12, buf);
         fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L, T + ph,
                 L + pw, T + ph);
         double xs[np > 0 ? np : 1];
@@ -890,7 +890,7 @@ static void svg_heatmap(FILE *f, struct report_ctx *ctx, const PGresult *r)
 {
     struct distinct units = distinct_values(r, "unit_id", false);
     struct distinct items = distinct_values(r, "item_key", false);
-    const double LW = 230, CW = 118, CH = 30, HH = 34;
+    const double LW = 230, CW = 124, CH = 30, HH = 40;
     double W = LW + CW * items.n + 8, H = HH + CH * units.n + 8;
     char buf[64], colour[16];
 
@@ -904,9 +904,21 @@ static void svg_heatmap(FILE *f, struct report_ctx *ctx, const PGresult *r)
                 name = val(r, i, "item_name");
                 break;
             }
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"600\">", LW + CW * c + CW / 2,
-                HH - 12);
-        xml_text(f, name);
+        /* Two lines when the name has a space: item names are long. */
+        const char *space = strrchr(name, ' ');
+        double x = LW + CW * c + CW / 2;
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"600\">", x,
+                space ? HH - 22.0 : HH - 8.0);
+        if (space) {
+            fputs("<tspan>", f);
+            for (const char *p = name; p < space; p++)
+                xml_text(f, (char[]){*p, 0});
+            fprintf(f, "</tspan><tspan x=\"%.1f\" dy=\"13\">", x);
+            xml_text(f, space + 1);
+            fputs("</tspan>", f);
+        } else {
+            xml_text(f, name);
+        }
         fputs("</text>\n", f);
     }
     for (int u = 0; u < units.n; u++) {
@@ -1189,7 +1201,17 @@ static void html_table(FILE *f, struct report_ctx *ctx, enum report_kind k)
             }
             if (!val(r, i, c->name) && t[0])
                 fprintf(f, "<td class=\"sup\" title=\"%s\">%s</td>", R_("suppressed"), t);
-            else {
+            else if (numeric && type == OID_NUMERIC) {
+                /* The reader's decimal separator, as in the charts. */
+                char dec[64];
+                snprintf(dec, sizeof dec, "%s", t);
+                const char *sep = R_("decimal-point");
+                if (strcmp(sep, "decimal-point") != 0 && sep[0] && !sep[1])
+                    for (char *p = dec; *p; p++)
+                        if (*p == '.')
+                            *p = sep[0];
+                fprintf(f, "<td class=\"n\">%s</td>", dec);
+            } else {
                 fprintf(f, "<td%s>", numeric ? " class=\"n\"" : "");
                 xml_text(f, t);
                 fputs("</td>", f);
@@ -1289,7 +1311,8 @@ static void write_html(FILE *f, struct report_ctx *ctx)
         default:
             break;
         }
-        bool open = k != REPORT_TREND && k != REPORT_GAPS;
+        /* Long tables start folded; the charts carry the same numbers. */
+        bool open = k == REPORT_ACTIONS || k == REPORT_THEMES || k == REPORT_PARTICIPATION;
         fprintf(f, "<details%s><summary>%s</summary>\n", open ? " open" : "", R_("table"));
         html_table(f, ctx, (enum report_kind)k);
         fputs("</details>\n</section>\n", f);
@@ -1513,7 +1536,13 @@ int report_main(int argc, char **argv)
     struct report_ctx ctx = {.o = &o};
     time_t now = time(NULL);
     struct tm tm;
-    strftime(ctx.generated_at, sizeof ctx.generated_at, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+    /* ISO 8601 with a colon in the offset: +01:00. */
+    size_t len = strftime(ctx.generated_at, sizeof ctx.generated_at - 1, "%Y-%m-%dT%H:%M:%S%z",
+                          localtime_r(&now, &tm));
+    if (len >= 5) {
+        memmove(ctx.generated_at + len - 1, ctx.generated_at + len - 2, 3);
+        ctx.generated_at[len - 2] = ':';
+    }
 
     PGconn *conn = report_connect(o.db);
     if (!conn)
@@ -1525,7 +1554,7 @@ int report_main(int argc, char **argv)
     rc = resolve_scope(conn, &o, &ctx.scope);
     if (rc == REPORT_EXIT_OK) {
         r = query(conn,
-                  "SELECT k, to_char(refreshed_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM lwk.report_status", 0,
+                  "SELECT k, to_char(refreshed_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') FROM lwk.report_status", 0,
                   NULL);
         if (!r)
             rc = REPORT_EXIT_QUERY;

@@ -314,7 +314,15 @@ static void on_poll(uv_poll_t *p, int status, int events)
         return;
     }
     read_results(db);
-    if (db->conn && watch(db, UV_READABLE | (fl == 1 ? UV_WRITABLE : 0)) < 0)
+    if (!db->conn)
+        return;
+    /* read_results may have sent the next query: its unsent rest (a large
+     * batch does not fit the socket at once) needs writable too. */
+    if ((fl = PQflush(db->conn)) < 0) {
+        db_drop(db, "flush failed");
+        return;
+    }
+    if (watch(db, UV_READABLE | (fl == 1 ? UV_WRITABLE : 0)) < 0)
         db_drop(db, "socket");
 }
 

@@ -13,24 +13,29 @@
 
 #define JOIN_TABLE 1024
 
-/* Failed join attempts per source address in the current minute. */
+#define JOIN_WINDOW_MS 60000
+
+/*
+ * Failed join attempts per source address within a minute from the first
+ * of them (a window of its own, not the clock's minute: a burst across a
+ * minute boundary must not get twice the attempts).
+ */
 static struct {
     uint32_t peer;
-    uint64_t minute;
+    uint64_t start_ms;
     int fails;
 } join_fails[JOIN_TABLE];
 
 
 static bool join_blocked(struct conn *c, uint64_t now)
 {
-    uint64_t minute = now / 60000;
     int limit = c->d->cfg.join_attempts_per_min;
-    if (c->bad_frames > limit) /* per connection: counted with bad frames */
+    if (c->bad_frames >= limit) /* per connection: counted with bad frames */
         return true;
     if (c->is_unix || !c->peer_hash)
         return false;
     unsigned i = c->peer_hash % JOIN_TABLE;
-    return join_fails[i].peer == c->peer_hash && join_fails[i].minute == minute &&
+    return join_fails[i].peer == c->peer_hash && now - join_fails[i].start_ms < JOIN_WINDOW_MS &&
            join_fails[i].fails >= limit;
 }
 
@@ -39,11 +44,10 @@ static void join_failed(struct conn *c, uint64_t now)
     c->bad_frames++;
     if (c->is_unix || !c->peer_hash)
         return;
-    uint64_t minute = now / 60000;
     unsigned i = c->peer_hash % JOIN_TABLE;
-    if (join_fails[i].peer != c->peer_hash || join_fails[i].minute != minute) {
+    if (join_fails[i].peer != c->peer_hash || now - join_fails[i].start_ms >= JOIN_WINDOW_MS) {
         join_fails[i].peer = c->peer_hash;
-        join_fails[i].minute = minute;
+        join_fails[i].start_ms = now;
         join_fails[i].fails = 0;
     }
     join_fails[i].fails++;
@@ -71,6 +75,47 @@ static bool rate_ok(struct conn *c)
     return true;
 }
 
+/*
+ * The snapshot frame with "id" added as its first key: a snapshot answering
+ * resync carries the request's id, as every reply does, but the engine's
+ * frame has none. The engine packs the snapshot as a fixmap (5 keys at most).
+ */
+static struct engine_frame *snapshot_with_id(const uint8_t *frame, size_t len, int64_t id)
+{
+    uint8_t key[3 + 5] = {0xa2, 'i', 'd'};
+    size_t k = 3;
+    uint32_t v = (uint32_t)id; /* the codec bounds id to 0 .. 2^32-1 */
+    if (v < 0x80) {
+        key[k++] = (uint8_t)v;
+    } else if (v <= 0xff) {
+        key[k++] = 0xcc;
+        key[k++] = (uint8_t)v;
+    } else if (v <= 0xffff) {
+        key[k++] = 0xcd;
+        key[k++] = (uint8_t)(v >> 8);
+        key[k++] = (uint8_t)v;
+    } else {
+        key[k++] = 0xce;
+        proto_put_u32be(key + k, v);
+        k += 4;
+    }
+    const size_t head = PROTO_FRAME_HEADER + 1;
+    if (len < head || (frame[head - 1] & 0xf0) != 0x80 || (frame[head - 1] & 0x0f) == 0x0f ||
+        len + k - PROTO_FRAME_HEADER > UINT32_MAX)
+        return NULL;
+    uint8_t *buf = malloc(len + k);
+    if (!buf)
+        return NULL;
+    memcpy(buf, frame, head);
+    buf[head - 1]++;
+    memcpy(buf + head, key, k);
+    memcpy(buf + head + k, frame + head, len - head);
+    proto_put_u32be(buf, (uint32_t)(len + k - PROTO_FRAME_HEADER));
+    struct engine_frame *f = engine_frame_new(buf, len + k);
+    free(buf);
+    return f;
+}
+
 static void send_snapshot(struct conn *c, int64_t id, uint64_t since)
 {
     struct engine_actor who = {c->kind, c->pid, c->facilitator};
@@ -81,12 +126,15 @@ static void send_snapshot(struct conn *c, int64_t id, uint64_t since)
         conn_send_error(c, id, rc, "snapshot");
         return;
     }
-    struct engine_frame *f = engine_frame_new(frame, len);
+    struct engine_frame *f =
+        id >= 0 ? snapshot_with_id(frame, len, id) : engine_frame_new(frame, len);
     free(frame);
-    if (f) {
-        conn_send_frame(c, f);
-        engine_frame_unref(f);
+    if (!f) {
+        conn_send_error(c, id, PROTO_ERR_INTERNAL, "snapshot");
+        return;
     }
+    conn_send_frame(c, f);
+    engine_frame_unref(f);
 }
 
 static void welcome(struct conn *c, int64_t id, const char *resume)

@@ -29,6 +29,7 @@
  */
 #include "engine.h"
 #include "frame.h"
+#include "instrument.h"
 #include "state.h"
 
 #include <errno.h>
@@ -49,21 +50,26 @@ static const char code_alphabet[] = "ACDEFHJKLMNPRTUVWXY34679";
 #define MAX_LOG_BYTES (PROTO_CLIENT_MAX_FRAME - 4 * PROTO_DEFAULT_MAX_FRAME)
 /* Room kept for the closing event, whatever the load. */
 #define RESERVE_EVENTS 4
+/* Actions one session reviews at most (the oldest first). */
+#define ENGINE_MAX_REVIEW 100
 
 /*
- * The built-in default instrument: the LWK-meting's four capabilities.
- * Instrument data files (proto/instrument.h) will replace this table.
+ * The built-in LWK-meting: its four capabilities, all ten steps, no agenda.
+ * Instruments are data (sql/instruments/NAME.lwki, loaded from PostgreSQL by
+ * daemon/instruments.c); this table is only the fallback for a lwkd without
+ * a database, or whose database has not answered yet (docs/cycle.md). The
+ * keys are those of lwk-meting.lwki, so a review can match items.
  */
 struct builtin_item {
-    const char *name;
+    const char *key, *name;
     int scale_min, scale_max; /* 0, 0: not scored */
 };
 
 static const struct builtin_item lwk_meting_items[] = {
-    {"Absorptievermogen", 1, 10},
-    {"Verbindend vermogen", 1, 10},
-    {"Opleidend vermogen", 1, 10},
-    {"Lerend vermogen", 1, 10},
+    {"absorptie", "Absorptievermogen", 1, 10},
+    {"verbindend", "Verbindend vermogen", 1, 10},
+    {"opleidend", "Opleidend vermogen", 1, 10},
+    {"lerend", "Lerend vermogen", 1, 10},
 };
 
 static const struct {
@@ -575,8 +581,182 @@ static void session_unalloc(struct engine *e, struct session *s)
     session_free(s);
 }
 
-int engine_session_new(struct engine *e, const struct proto_msg *req, const char *facilitator,
-                       uint64_t now_ms, struct session **out)
+/* ---- instruments: what a new session is made of ------------------------ */
+
+/* A string field cut to what its key allows, never inside a UTF-8 character. */
+static void set_str_capped(struct proto_msg *m, enum proto_key k, const char *s)
+{
+    size_t len = strlen(s), max = (size_t)proto_key_max(k);
+    if (len > max) {
+        len = max;
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+    if (len >= (size_t)proto_key_min(k))
+        proto_set_strn(m, k, s, (uint32_t)len);
+}
+
+/* The items and flow of a new session, from an instrument or the built-in table. */
+struct session_plan {
+    const char *key;
+    unsigned version; /* 0: built-in */
+    int n_items;
+    struct {
+        const char *key, *name, *prompt;
+        int scale_min, scale_max; /* 0, 0: not scored */
+        bool notes;
+    } items[STATE_MAX_ITEMS];
+    int64_t steps[INSTRUMENT_STEP_COUNT];
+    int n_steps;
+    bool has_review, select;
+    int min_reveal; /* 0: the engine's default */
+    int n_agenda;
+    struct {
+        const char *title;
+        int phase, duration_s;
+        int64_t items[STATE_MAX_ITEMS];
+        int n_items;
+    } agenda[STATE_MAX_AGENDA];
+};
+
+static void plan_builtin(int inst, struct session_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->key = builtin_instruments[inst].key;
+    p->n_items = builtin_instruments[inst].n_items;
+    for (int i = 0; i < p->n_items; i++) {
+        const struct builtin_item *b = &builtin_instruments[inst].items[i];
+        p->items[i].key = b->key;
+        p->items[i].name = b->name;
+        p->items[i].scale_min = b->scale_min;
+        p->items[i].scale_max = b->scale_max;
+    }
+    for (int s = 0; s < INSTRUMENT_STEP_COUNT; s++)
+        p->steps[p->n_steps++] = s;
+    p->has_review = true;
+}
+
+static int plan_instrument(const struct instrument *in, int minute_s, struct session_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (in->n_items > STATE_MAX_ITEMS || in->n_agenda > STATE_MAX_AGENDA)
+        return PROTO_ERR_OUT_OF_RANGE;
+    p->key = in->key;
+    p->version = in->version;
+    p->n_items = (int)in->n_items;
+    for (size_t i = 0; i < in->n_items; i++) {
+        const struct instrument_item *it = &in->items[i];
+        p->items[i].key = it->key;
+        p->items[i].name = it->name.nl;
+        p->items[i].prompt = it->prompt.nl;
+        p->items[i].scale_min = it->scored ? it->scale_min : 0;
+        p->items[i].scale_max = it->scored ? it->scale_max : 0;
+        p->items[i].notes = it->notes;
+    }
+    for (size_t s = 0; s < in->n_steps; s++)
+        p->steps[p->n_steps++] = in->steps[s];
+    p->has_review = instrument_has_step(in, INSTRUMENT_STEP_REVIEW);
+    p->select = in->select;
+    p->min_reveal = (int)in->min_reveal;
+    p->n_agenda = (int)in->n_agenda;
+    for (size_t a = 0; a < in->n_agenda; a++) {
+        const struct instrument_agenda *ag = &in->agenda[a];
+        p->agenda[a].title = ag->title.nl;
+        p->agenda[a].phase = (int)ag->step;
+        /* Seconds, within what the protocol's duration key holds. */
+        int64_t d = (int64_t)ag->minutes * minute_s;
+        p->agenda[a].duration_s = (int)(d > proto_key_max(PK_DURATION) ? proto_key_max(PK_DURATION) : d);
+        p->agenda[a].n_items = (int)ag->n_items;
+        for (size_t k = 0; k < ag->n_items; k++)
+            p->agenda[a].items[k] = ag->items[k];
+    }
+    return 0;
+}
+
+static int plan_item(const struct session_plan *p, const char *key)
+{
+    for (int i = 0; key && i < p->n_items; i++)
+        if (p->items[i].key && !strcmp(p->items[i].key, key))
+            return i;
+    return -1;
+}
+
+static void timer_follow(struct session *s, bool start_paused);
+
+/*
+ * What comes right after session.created: the actions to review and the
+ * team's last results (review step), the review phase when there is
+ * something to review, and the first step's countdown. Failures here leave
+ * a usable session without that part, so they are not errors.
+ */
+static void session_open_review(struct session *s, const struct session_plan *p,
+                                const struct engine_review *rv)
+{
+    if (rv && rv->previous > 0 && rv->n_items > 0) {
+        struct proto_msg rows[STATE_MAX_ITEMS];
+        int n = 0;
+        for (int i = 0; i < rv->n_items && n < STATE_MAX_ITEMS; i++) {
+            int item = plan_item(p, rv->items[i].item_key);
+            if (item < 0 || !p->items[item].scale_max)
+                continue;
+            proto_msg_init(&rows[n], PT__NONE);
+            proto_set_int(&rows[n], PK_ITEM, item);
+            if (rv->items[i].mean >= 0 && rv->items[i].mean <= proto_key_max(PK_MEAN))
+                proto_set_int(&rows[n], PK_MEAN, rv->items[i].mean);
+            if (rv->items[i].desired >= p->items[item].scale_min &&
+                rv->items[i].desired <= p->items[item].scale_max)
+                proto_set_int(&rows[n], PK_VALUE, rv->items[i].desired);
+            n++;
+        }
+        if (n > 0) {
+            struct proto_msg ev;
+            proto_msg_init(&ev, PT_EV_REVIEW_PREVIOUS);
+            proto_set_int(&ev, PK_SESSION, rv->previous);
+            if (rv->previous_date && proto_date_ok(rv->previous_date, strlen(rv->previous_date)))
+                proto_set_str(&ev, PK_DATE, rv->previous_date);
+            proto_set_msgs(&ev, PK_ROWS, rows, (uint32_t)n);
+            (void)emit(s, &ev);
+        }
+    }
+    int reviewed = 0;
+    for (int i = 0; p->has_review && rv && i < rv->n_actions && reviewed < ENGINE_MAX_REVIEW; i++) {
+        const struct engine_review_action *a = &rv->actions[i];
+        if (a->action < 1 || a->session < 1 || a->status < 0 || a->status > 3 ||
+            state_review(&s->st, a->action))
+            continue;
+        struct proto_msg ev;
+        proto_msg_init(&ev, PT_EV_REVIEW_ACTION);
+        proto_set_int(&ev, PK_ACTION, a->action);
+        proto_set_int(&ev, PK_SESSION, a->session);
+        set_str_capped(&ev, PK_TEXT, a->text && a->text[0] ? a->text : "-");
+        if (a->owner)
+            set_str_capped(&ev, PK_OWNER, a->owner);
+        if (a->feedback)
+            set_str_capped(&ev, PK_FEEDBACK, a->feedback);
+        if (a->deadline && proto_date_ok(a->deadline, strlen(a->deadline)))
+            proto_set_str(&ev, PK_DEADLINE, a->deadline);
+        if (a->date && proto_date_ok(a->date, strlen(a->date)))
+            proto_set_str(&ev, PK_DATE, a->date);
+        int item = plan_item(p, a->item_key);
+        if (item >= 0)
+            proto_set_int(&ev, PK_ITEM, item);
+        proto_set_int(&ev, PK_STATUS, a->status);
+        if (a->overdue)
+            proto_set_bool(&ev, PK_OVERDUE, true);
+        if (emit(s, &ev) == 0)
+            reviewed++;
+    }
+    if (reviewed > 0) {
+        struct proto_msg ev;
+        proto_msg_init(&ev, PT_EV_PHASE);
+        proto_set_int(&ev, PK_PHASE, PROTO_PHASE_REVIEW);
+        (void)emit(s, &ev);
+    }
+    timer_follow(s, true);
+}
+
+int engine_session_start(struct engine *e, const struct proto_msg *req, const char *facilitator,
+                         const struct engine_setup *setup, uint64_t now_ms, struct session **out)
 {
     see_time(e, now_ms);
     *out = NULL;
@@ -587,27 +767,46 @@ int engine_session_new(struct engine *e, const struct proto_msg *req, const char
         return PROTO_ERR_MISSING_FIELD;
     if ((int64_t)req->v[PK_TEAM].s.len > e->lim.max_text_bytes)
         return PROTO_ERR_OUT_OF_RANGE;
-    const char *key = proto_str(req, PK_INSTRUMENT);
-    if (!key)
-        key = DEFAULT_INSTRUMENT;
-    int inst = -1;
-    for (size_t i = 0; i < sizeof(builtin_instruments) / sizeof(builtin_instruments[0]); i++)
-        if (!strcmp(builtin_instruments[i].key, key))
-            inst = (int)i;
-    if (inst < 0)
-        return PROTO_ERR_NOT_FOUND;
-    int64_t min_reveal = proto_int(req, PK_MIN_REVEAL, e->lim.min_reveal);
+    struct session_plan *plan = malloc(sizeof(*plan));
+    if (!plan)
+        return PROTO_ERR_INTERNAL;
+    int rc = 0;
+    if (setup && setup->instrument) {
+        rc = plan_instrument(setup->instrument, setup->minute_s > 0 ? setup->minute_s : 60, plan);
+    } else {
+        const char *key = proto_str(req, PK_INSTRUMENT);
+        if (!key)
+            key = DEFAULT_INSTRUMENT;
+        int inst = -1;
+        for (size_t i = 0; i < sizeof(builtin_instruments) / sizeof(builtin_instruments[0]); i++)
+            if (!strcmp(builtin_instruments[i].key, key))
+                inst = (int)i;
+        if (inst < 0)
+            rc = PROTO_ERR_NOT_FOUND;
+        else
+            plan_builtin(inst, plan);
+    }
+    if (rc < 0) {
+        free(plan);
+        return rc;
+    }
+    int64_t min_reveal = proto_int(req, PK_MIN_REVEAL, plan->min_reveal > 0 ? plan->min_reveal
+                                                                           : e->lim.min_reveal);
     if (min_reveal < proto_key_min(PK_MIN_REVEAL))
         min_reveal = proto_key_min(PK_MIN_REVEAL);
     if (min_reveal > proto_key_max(PK_MIN_REVEAL))
         min_reveal = proto_key_max(PK_MIN_REVEAL);
-    if (facilitator && (!facilitator[0] || strlen(facilitator) > (size_t)proto_key_max(PK_NAME)))
+    if (facilitator && (!facilitator[0] || strlen(facilitator) > (size_t)proto_key_max(PK_NAME))) {
+        free(plan);
         return PROTO_ERR_OUT_OF_RANGE;
+    }
 
     struct session *s = session_alloc(e);
-    if (!s)
+    if (!s) {
+        free(plan);
         return PROTO_ERR_INTERNAL;
-    int rc = make_session_id(e, &s->id);
+    }
+    rc = make_session_id(e, &s->id);
     if (rc == 0)
         rc = make_code(e, s->join_code);
     if (rc == 0) {
@@ -618,31 +817,53 @@ int engine_session_new(struct engine *e, const struct proto_msg *req, const char
     }
     if (rc < 0) {
         session_unalloc(e, s);
+        free(plan);
         return rc;
     }
 
-    const struct builtin_item *items = builtin_instruments[inst].items;
-    int n_items = builtin_instruments[inst].n_items;
-    struct proto_msg rows[STATE_MAX_ITEMS];
+    struct proto_msg rows[STATE_MAX_ITEMS], agenda[STATE_MAX_AGENDA];
     int64_t scales[STATE_MAX_ITEMS][2];
-    for (int i = 0; i < n_items; i++) {
+    for (int i = 0; i < plan->n_items; i++) {
         proto_msg_init(&rows[i], PT__NONE);
         proto_set_int(&rows[i], PK_ITEM, i);
-        proto_set_str(&rows[i], PK_NAME, items[i].name);
-        if (items[i].scale_max > 0) {
-            scales[i][0] = items[i].scale_min;
-            scales[i][1] = items[i].scale_max;
+        set_str_capped(&rows[i], PK_NAME, plan->items[i].name);
+        if (plan->items[i].key)
+            set_str_capped(&rows[i], PK_ITEM_KEY, plan->items[i].key);
+        if (plan->items[i].scale_max > 0) {
+            scales[i][0] = plan->items[i].scale_min;
+            scales[i][1] = plan->items[i].scale_max;
             proto_set_ints(&rows[i], PK_VALUES, scales[i], 2);
         }
+        if (plan->items[i].prompt)
+            set_str_capped(&rows[i], PK_TEXT, plan->items[i].prompt);
+        if (plan->items[i].notes)
+            proto_set_bool(&rows[i], PK_NOTES, true);
+    }
+    for (int a = 0; a < plan->n_agenda; a++) {
+        proto_msg_init(&agenda[a], PT__NONE);
+        proto_set_int(&agenda[a], PK_PHASE, plan->agenda[a].phase);
+        proto_set_int(&agenda[a], PK_DURATION, plan->agenda[a].duration_s);
+        if (plan->agenda[a].n_items)
+            proto_set_ints(&agenda[a], PK_ITEMS, plan->agenda[a].items,
+                           (uint32_t)plan->agenda[a].n_items);
+        if (plan->agenda[a].title)
+            set_str_capped(&agenda[a], PK_NAME, plan->agenda[a].title);
     }
     struct proto_msg ev;
     proto_msg_init(&ev, PT_EV_CREATED);
     proto_set_int(&ev, PK_SESSION, s->id);
     proto_set_str(&ev, PK_TEAM, team);
-    proto_set_str(&ev, PK_INSTRUMENT, builtin_instruments[inst].key);
+    proto_set_str(&ev, PK_INSTRUMENT, plan->key);
+    if (plan->version)
+        proto_set_int(&ev, PK_VERSION, plan->version);
+    proto_set_ints(&ev, PK_STEPS, plan->steps, (uint32_t)plan->n_steps);
+    if (plan->select)
+        proto_set_bool(&ev, PK_SELECT, true);
+    if (plan->n_agenda)
+        proto_set_msgs(&ev, PK_AGENDA, agenda, (uint32_t)plan->n_agenda);
     proto_set_int(&ev, PK_MIN_REVEAL, min_reveal);
     proto_set_bool(&ev, PK_AUTO, proto_int(req, PK_AUTO, 0) != 0);
-    proto_set_msgs(&ev, PK_ROWS, rows, (uint32_t)n_items);
+    proto_set_msgs(&ev, PK_ROWS, rows, (uint32_t)plan->n_items);
     proto_set_str(&ev, PK_JOIN_CODE, s->join_code);
     proto_set_str(&ev, PK_KIOSK_CODE, s->kiosk_code);
     if (facilitator)
@@ -651,10 +872,19 @@ int engine_session_new(struct engine *e, const struct proto_msg *req, const char
         proto_set_int(&ev, PK_UNIT, req->v[PK_UNIT].i);
     if ((rc = emit(s, &ev)) < 0) {
         session_unalloc(e, s);
+        free(plan);
         return rc;
     }
+    session_open_review(s, plan, setup ? setup->review : NULL);
+    free(plan);
     *out = s;
     return 0;
+}
+
+int engine_session_new(struct engine *e, const struct proto_msg *req, const char *facilitator,
+                       uint64_t now_ms, struct session **out)
+{
+    return engine_session_start(e, req, facilitator, NULL, now_ms, out);
 }
 
 /* ---- members ----------------------------------------------------------- */
@@ -844,7 +1074,9 @@ static void set_position(const struct session_state *st, struct proto_msg *ev,
 {
     proto_msg_init(ev, PT_EV_PHASE);
     proto_set_int(ev, PK_PHASE, phase);
-    if (phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) {
+    if (phase == PROTO_PHASE_EXPLAIN && item >= 0 && item < st->n_items && !st->items[item].scored) {
+        proto_set_int(ev, PK_ITEM, item); /* a discussion-only item: no score round */
+    } else if (phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) {
         if (round == 0) {
             /* The item's latest round; entering a fresh item opens round 1. */
             const struct state_round *r = state_last_round(st, item);
@@ -863,20 +1095,61 @@ static void current_position(const struct session_state *st, struct proto_msg *e
     set_position(st, ev, st->phase, st->item, st->round);
 }
 
-static int scored_after(const struct session_state *st, int item)
+/*
+ * The flow of a session: its instrument's steps in order, with score and
+ * explain once per item it works on (score for scored items, explain for
+ * every item: a discussion-only item gets its explain round too). Review is
+ * part of it only when the session has actions to review.
+ */
+struct position {
+    enum proto_phase phase;
+    int item; /* -1 outside score/explain */
+};
+
+#define FLOW_MAX (PROTO_PHASE_CLOSED + 2 * STATE_MAX_ITEMS)
+
+static int flow_build(const struct session_state *st, struct position out[FLOW_MAX])
 {
-    for (int i = item + 1; i < st->n_items; i++)
-        if (st->items[i].scored)
+    int n = 0;
+    bool score = state_has_step(st, PROTO_PHASE_SCORE);
+    bool explain = state_has_step(st, PROTO_PHASE_EXPLAIN);
+    for (int p = PROTO_PHASE_REVIEW; p < PROTO_PHASE_CLOSED; p++) {
+        if (!state_has_step(st, (enum proto_phase)p))
+            continue;
+        if (p == PROTO_PHASE_REVIEW && st->n_reviews == 0)
+            continue;
+        if (p == PROTO_PHASE_EXPLAIN && score)
+            continue; /* walked together with score */
+        if (p == PROTO_PHASE_SCORE || p == PROTO_PHASE_EXPLAIN) {
+            for (int i = 0; i < st->n_items; i++) {
+                if (!st->items[i].selected)
+                    continue;
+                if (score && st->items[i].scored)
+                    out[n++] = (struct position){PROTO_PHASE_SCORE, i};
+                if (explain)
+                    out[n++] = (struct position){PROTO_PHASE_EXPLAIN, i};
+            }
+            continue;
+        }
+        out[n++] = (struct position){(enum proto_phase)p, -1};
+    }
+    return n;
+}
+
+/* Index of the session's position in its flow, or -1 (a position the flow
+ * does not hold, such as a re-score of an item elsewhere). */
+static int flow_index(const struct session_state *st, const struct position *f, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (f[i].phase == st->phase && (f[i].item < 0 || f[i].item == st->item))
             return i;
     return -1;
 }
 
-static int scored_before(const struct session_state *st, int item)
+static void flow_set(const struct session_state *st, struct proto_msg *ev, struct position to,
+                     int round)
 {
-    for (int i = item - 1; i >= 0; i--)
-        if (st->items[i].scored)
-            return i;
-    return -1;
+    set_position(st, ev, to.phase, to.item, round);
 }
 
 static int move_to(struct req_ctx *c, struct proto_msg *ev)
@@ -890,83 +1163,59 @@ static int move_to(struct req_ctx *c, struct proto_msg *ev)
 static int h_next(struct req_ctx *c)
 {
     const struct session_state *st = c->st;
+    struct position f[FLOW_MAX];
     struct proto_msg ev;
     if (st->vote_open)
         return PROTO_ERR_CONFLICT;
-    switch (st->phase) {
-    case PROTO_PHASE_REVIEW:
-    case PROTO_PHASE_LOBBY: {
-        int first = scored_after(st, -1);
-        if (first >= 0)
-            set_position(st, &ev, PROTO_PHASE_SCORE, first, 0);
-        else
-            set_position(st, &ev, PROTO_PHASE_THEMES, -1, 0);
-        break;
-    }
-    case PROTO_PHASE_SCORE: {
+    int n = flow_build(st, f), at = flow_index(st, f, n);
+    if (st->phase == PROTO_PHASE_SCORE) {
         const struct state_round *r = state_round(st, st->item, st->round);
         if (!r || !r->revealed)
             return PROTO_ERR_CONFLICT; /* reveal first */
-        set_position(st, &ev, PROTO_PHASE_EXPLAIN, st->item, st->round);
-        break;
     }
-    case PROTO_PHASE_EXPLAIN: {
-        int after = scored_after(st, st->item);
-        if (st->return_phase >= 0 && st->item == st->return_for)
-            set_position(st, &ev, (enum proto_phase)st->return_phase, st->return_item, 0);
-        else if (after >= 0)
-            set_position(st, &ev, PROTO_PHASE_SCORE, after, 0);
-        else
-            set_position(st, &ev, PROTO_PHASE_THEMES, -1, 0);
-        break;
+    if ((st->phase == PROTO_PHASE_REVIEW || st->phase == PROTO_PHASE_LOBBY) && st->select &&
+        !st->selection &&
+        (state_has_step(st, PROTO_PHASE_SCORE) || state_has_step(st, PROTO_PHASE_EXPLAIN)))
+        return PROTO_ERR_CONFLICT; /* choose the items first (items.select) */
+    if (st->phase == PROTO_PHASE_EXPLAIN && st->return_phase >= 0 && st->item == st->return_for) {
+        /* A re-score started elsewhere goes back there. */
+        set_position(st, &ev, (enum proto_phase)st->return_phase, st->return_item, 0);
+        return move_to(c, &ev);
     }
-    case PROTO_PHASE_THEMES:
-    case PROTO_PHASE_DESIRED:
-    case PROTO_PHASE_ACTIONS:
-    case PROTO_PHASE_LOOK_AHEAD:
-        set_position(st, &ev, st->phase + 1, -1, 0);
-        break;
-    default:
-        return PROTO_ERR_WRONG_PHASE; /* summary: `end` closes */
+    if (at < 0) {
+        /* Off the flow: on to the first position of a later step. */
+        for (at = 0; at < n && f[at].phase <= st->phase; at++)
+            ;
+        at--;
     }
+    if (at + 1 >= n)
+        return PROTO_ERR_WRONG_PHASE; /* the last step: `end` closes */
+    struct position to = f[at + 1];
+    bool same_item = st->phase == PROTO_PHASE_SCORE && to.phase == PROTO_PHASE_EXPLAIN &&
+                     to.item == st->item;
+    flow_set(st, &ev, to, same_item ? st->round : 0);
     return move_to(c, &ev);
 }
 
 static int h_back(struct req_ctx *c)
 {
     const struct session_state *st = c->st;
+    struct position f[FLOW_MAX];
     struct proto_msg ev;
     if (st->vote_open)
         return PROTO_ERR_CONFLICT;
-    switch (st->phase) {
-    case PROTO_PHASE_SCORE: {
-        int before = scored_before(st, st->item);
-        if (before >= 0)
-            set_position(st, &ev, PROTO_PHASE_EXPLAIN, before, 0);
-        else
-            set_position(st, &ev, PROTO_PHASE_LOBBY, -1, 0);
-        break;
+    int n = flow_build(st, f), at = flow_index(st, f, n);
+    if (at < 0) {
+        for (at = n - 1; at >= 0 && f[at].phase >= st->phase; at--)
+            ;
+        at++;
     }
-    case PROTO_PHASE_EXPLAIN:
-        set_position(st, &ev, PROTO_PHASE_SCORE, st->item, st->round);
-        break;
-    case PROTO_PHASE_THEMES: {
-        int last = scored_before(st, st->n_items);
-        if (last >= 0)
-            set_position(st, &ev, PROTO_PHASE_EXPLAIN, last, 0);
-        else
-            set_position(st, &ev, PROTO_PHASE_LOBBY, -1, 0);
-        break;
-    }
-    case PROTO_PHASE_DESIRED:
-    case PROTO_PHASE_ACTIONS:
-    case PROTO_PHASE_LOOK_AHEAD:
-    case PROTO_PHASE_SUMMARY:
-        set_position(st, &ev, st->phase - 1, -1, 0);
-        break;
-    default:
-        return PROTO_ERR_WRONG_PHASE;
-    }
+    if (at <= 0)
+        return PROTO_ERR_WRONG_PHASE; /* the first step */
+    struct position to = f[at - 1];
+    bool same_item = st->phase == PROTO_PHASE_EXPLAIN && to.phase == PROTO_PHASE_SCORE &&
+                     to.item == st->item;
+    flow_set(st, &ev, to, same_item ? st->round : 0);
     return move_to(c, &ev);
 }
 
@@ -1802,6 +2051,184 @@ static int h_evaluation(struct req_ctx *c)
     return emit(c->s, &ev);
 }
 
+/* ---- instruments: item selection and practice examples ---------------- */
+
+static int h_items_select(struct req_ctx *c)
+{
+    const struct session_state *st = c->st;
+    int64_t items[STATE_MAX_ITEMS], old[STATE_MAX_ITEMS];
+    uint32_t n, n_old = 0;
+    int rc;
+    if (!st->select)
+        return PROTO_ERR_CONFLICT; /* this instrument works on all its items */
+    if (items_list(c, items, &n) < 0)
+        return PROTO_ERR_OUT_OF_RANGE;
+    if (n == 0)
+        return PROTO_ERR_OUT_OF_RANGE; /* at least one item */
+    for (int i = 0; st->selection && i < st->n_items; i++)
+        if (st->items[i].selected)
+            old[n_old++] = i;
+    struct proto_msg ev, comp;
+    proto_msg_init(&comp, PT_EV_ITEMS_SELECTED);
+    proto_set_ints(&comp, PK_ITEMS, old, n_old);
+    if ((rc = undo_prepare(c, &comp)) < 0)
+        return rc;
+    proto_msg_init(&ev, PT_EV_ITEMS_SELECTED);
+    proto_set_ints(&ev, PK_ITEMS, items, n);
+    return emit(c->s, &ev);
+}
+
+static int h_example_add(struct req_ctx *c)
+{
+    const struct session_state *st = c->st;
+    int item = (int)c->req->v[PK_ITEM].i, rc;
+    if ((rc = field_ok(c, PK_TEXT)) < 0)
+        return rc;
+    if (item >= st->n_items || !st->items[item].selected || !st->items[item].notes)
+        return PROTO_ERR_OUT_OF_RANGE; /* only items that take examples */
+    if (st->n_examples >= c->e->lim.max_keywords)
+        return PROTO_ERR_LIMIT;
+    int kid = st->n_examples + 1;
+    struct proto_msg ev, comp;
+    proto_msg_init(&comp, PT_EV_EXAMPLE_REMOVED);
+    proto_set_int(&comp, PK_KID, kid);
+    if ((rc = undo_prepare(c, &comp)) < 0)
+        return rc;
+    proto_msg_init(&ev, PT_EV_EXAMPLE);
+    proto_set_int(&ev, PK_KID, kid);
+    proto_set_int(&ev, PK_ITEM, item);
+    proto_set_strn(&ev, PK_TEXT, c->req->v[PK_TEXT].s.p, c->req->v[PK_TEXT].s.len);
+    return emit(c->s, &ev);
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+/*
+ * lwkd keeps the clock. Every timed agenda entry counts down from the moment
+ * its step starts (the first step's from timer.resume: the session is made
+ * before the group is there); moving within one entry (from scenario to
+ * scenario) keeps its countdown going, entering another entry starts that
+ * one afresh. A timer event carries what a client needs to count down on
+ * its own: the wall-clock start and the planned duration.
+ */
+static void timer_event(struct proto_msg *ev, int entry, int duration_s, bool running,
+                        int64_t start_ms, int64_t left_ms)
+{
+    proto_msg_init(ev, PT_EV_TIMER);
+    proto_set_int(ev, PK_ENTRY, entry);
+    if (entry < 0)
+        return;
+    proto_set_int(ev, PK_DURATION, duration_s);
+    proto_set_bool(ev, PK_RUNNING, running);
+    if (running)
+        proto_set_int(ev, PK_START, start_ms < 0 ? 0 : start_ms);
+    else
+        proto_set_int(ev, PK_LEFT, left_ms);
+}
+
+/* The countdown for where the session is now; emits timer when it changes. */
+static void timer_follow(struct session *s, bool start_paused)
+{
+    const struct session_state *st = &s->st;
+    if (st->closed)
+        return;
+    int entry = state_agenda_entry(st, st->phase, st->item);
+    if (entry >= 0 && st->agenda[entry].duration_s <= 0)
+        entry = -1; /* an untimed entry */
+    if (entry == st->timer.entry)
+        return;
+    struct proto_msg ev;
+    int d = entry >= 0 ? st->agenda[entry].duration_s : 0;
+    timer_event(&ev, entry, d, !start_paused, (int64_t)s->e->now_ms, (int64_t)d * 1000);
+    (void)emit(s, &ev);
+}
+
+static int h_timer_pause(struct req_ctx *c)
+{
+    const struct state_timer *t = &c->st->timer;
+    if (t->entry < 0 || !t->running)
+        return PROTO_ERR_CONFLICT;
+    struct proto_msg ev;
+    timer_event(&ev, t->entry, t->duration_s, false, 0,
+                state_timer_left(c->st, (int64_t)c->e->now_ms));
+    return emit(c->s, &ev);
+}
+
+static int h_timer_resume(struct req_ctx *c)
+{
+    const struct state_timer *t = &c->st->timer;
+    if (t->entry < 0 || t->running)
+        return PROTO_ERR_CONFLICT;
+    /* Counting on from where it stopped: as if it had started that much earlier. */
+    int64_t start = (int64_t)c->e->now_ms - ((int64_t)t->duration_s * 1000 - t->left_ms);
+    struct proto_msg ev;
+    timer_event(&ev, t->entry, t->duration_s, true, start, 0);
+    return emit(c->s, &ev);
+}
+
+static int h_timer_extend(struct req_ctx *c)
+{
+    const struct state_timer *t = &c->st->timer;
+    int64_t more = c->req->v[PK_DURATION].i;
+    if (t->entry < 0)
+        return PROTO_ERR_CONFLICT;
+    if (more < 1 || t->duration_s + more > proto_key_max(PK_DURATION))
+        return PROTO_ERR_OUT_OF_RANGE;
+    struct proto_msg ev;
+    timer_event(&ev, t->entry, (int)(t->duration_s + more), t->running, t->start_ms,
+                t->left_ms + more * 1000);
+    return emit(c->s, &ev);
+}
+
+/* timer.overrun once a running countdown's planned time has passed. */
+static void timer_check(struct session *s, uint64_t now_ms)
+{
+    const struct state_timer *t = &s->st.timer;
+    if (s->st.closed || t->entry < 0 || !t->running || t->overrun ||
+        (int64_t)now_ms < t->start_ms + (int64_t)t->duration_s * 1000 || !log_has_room(s, 1))
+        return;
+    struct proto_msg ev;
+    proto_msg_init(&ev, PT_EV_TIMER_OVERRUN);
+    proto_set_int(&ev, PK_ENTRY, t->entry);
+    proto_set_int(&ev, PK_DURATION, t->duration_s);
+    /* The clock is no sign of life: the idle time keeps counting. */
+    uint64_t active = s->active_ms;
+    if (emit(s, &ev) == 0)
+        s->active_ms = active;
+}
+
+/* ---- the review of earlier actions ------------------------------------- */
+
+static int h_review_set(struct req_ctx *c)
+{
+    const struct state_review *r = state_review(c->st, c->req->v[PK_ACTION].i);
+    int rc;
+    if (!r)
+        return PROTO_ERR_NOT_FOUND;
+    if (!proto_has(c->req, PK_STATUS) && !proto_has(c->req, PK_RATING) &&
+        !proto_has(c->req, PK_NOTE))
+        return PROTO_ERR_MISSING_FIELD; /* a status, a rating or a note */
+    if ((rc = field_ok(c, PK_NOTE)) < 0)
+        return rc;
+    /* The event restates the whole review: what the request leaves out stays. */
+    struct proto_msg ev;
+    proto_msg_init(&ev, PT_EV_ACTION_REVIEWED);
+    proto_set_int(&ev, PK_ACTION, r->action);
+    int64_t status = proto_int(c->req, PK_STATUS, r->new_status);
+    if (status >= 0)
+        proto_set_int(&ev, PK_STATUS, status);
+    int64_t rating = proto_int(c->req, PK_RATING, r->rating);
+    if (rating > 0)
+        proto_set_int(&ev, PK_RATING, rating);
+    if (proto_has(c->req, PK_NOTE)) {
+        if (c->req->v[PK_NOTE].s.len > 0)
+            proto_set_strn(&ev, PK_NOTE, c->req->v[PK_NOTE].s.p, c->req->v[PK_NOTE].s.len);
+    } else if (r->note) {
+        proto_set_str(&ev, PK_NOTE, r->note);
+    }
+    return emit(c->s, &ev);
+}
+
 /* ---- the request table ------------------------------------------------- */
 
 #define ROLE_F 1u /* the session's facilitator */
@@ -1831,7 +2258,7 @@ struct request_rule {
 
 static const struct request_rule request_rules[] = {
     {PT_NEXT, ROLE_F, PH_OPEN, UNDO_KEEP, h_next},
-    {PT_BACK, ROLE_F, PH_AFTER_LOBBY, UNDO_KEEP, h_back},
+    {PT_BACK, ROLE_F, PH_AFTER_LOBBY | PH(LOBBY), UNDO_KEEP, h_back},
     {PT_REVEAL, ROLE_F, PH(SCORE), UNDO_CLEAR, h_reveal},
     {PT_RESCORE, ROLE_F, PH_AFTER_LOBBY, UNDO_CLEAR, h_rescore},
     {PT_TURN_ORDER, ROLE_F, PH(EXPLAIN), UNDO_SKIP, h_turn_order},
@@ -1862,6 +2289,12 @@ static const struct request_rule request_rules[] = {
     {PT_SUMMARY, ROLE_F, PH(SUMMARY), UNDO_KEEP, h_summary},
     {PT_REACTION, ROLE_P, PH(SUMMARY), UNDO_SKIP, h_reaction},
     {PT_EVALUATION, ROLE_P, PH(SUMMARY), UNDO_SKIP, h_evaluation},
+    {PT_ITEMS_SELECT, ROLE_F, PH(REVIEW) | PH(LOBBY), UNDO_KEEP, h_items_select},
+    {PT_EXAMPLE_ADD, ROLE_F, PH_AFTER_LOBBY, UNDO_KEEP, h_example_add},
+    {PT_TIMER_PAUSE, ROLE_F, PH_OPEN, UNDO_SKIP, h_timer_pause},
+    {PT_TIMER_RESUME, ROLE_F, PH_OPEN, UNDO_SKIP, h_timer_resume},
+    {PT_TIMER_EXTEND, ROLE_F, PH_OPEN, UNDO_SKIP, h_timer_extend},
+    {PT_REVIEW_SET, ROLE_F, PH(REVIEW), UNDO_SKIP, h_review_set},
 };
 
 static const struct request_rule *rule_for(enum proto_type t)
@@ -1929,6 +2362,8 @@ int engine_request(struct engine *e, struct session *s, const struct engine_acto
         }
     }
     free(c.undo_body);
+    if (rc == 0)
+        timer_follow(s, false); /* a new step may start its countdown */
     if (rc == 0 && s->st.seq != before)
         reply_int(&c, PK_SEQ, (int64_t)s->st.seq);
     return rc;
@@ -2012,6 +2447,8 @@ int engine_snapshot(struct engine *e, struct session *s, const struct engine_act
 void engine_tick(struct engine *e, uint64_t now_ms)
 {
     see_time(e, now_ms);
+    for (int i = 0; i < e->n_sessions; i++)
+        timer_check(e->sessions[i], now_ms);
     if (e->lim.session_idle_close_min <= 0)
         return;
     uint64_t idle = (uint64_t)e->lim.session_idle_close_min * 60000u;

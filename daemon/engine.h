@@ -75,6 +75,56 @@ void engine_set_limits(struct engine *e, const struct engine_limits *limits);
  */
 int engine_session_new(struct engine *e, const struct proto_msg *req, const char *facilitator,
                        uint64_t now_ms, struct session **out);
+
+/*
+ * What a session is made of besides its session.new request (docs/cycle.md).
+ * All borrowed for the call: the session keeps what its events say, so a
+ * later version of the instrument never changes it.
+ */
+struct instrument;
+
+/* An action of an earlier session of the team, to review in this one. */
+struct engine_review_action {
+    int64_t action;                      /* its number in lwk.actions */
+    int64_t session;                     /* the session that agreed it */
+    const char *text, *owner, *feedback; /* NULL: not set */
+    const char *deadline, *date;         /* YYYY-MM-DD (date: of that session), or NULL */
+    const char *item_key;                /* the item it serves, or NULL */
+    int status;                          /* index into PROTO_STATUSES */
+    bool overdue;
+};
+
+/* One item's results in the team's last session of the same instrument. */
+struct engine_review_item {
+    const char *item_key;
+    int mean;    /* hundredths of a grade; -1: none */
+    int desired; /* 0: none */
+};
+
+struct engine_review {
+    const struct engine_review_action *actions;
+    int n_actions;
+    int64_t previous; /* the team's last session of this instrument; 0: none */
+    const char *previous_date;
+    const struct engine_review_item *items;
+    int n_items;
+};
+
+struct engine_setup {
+    const struct instrument *instrument; /* NULL: the built-in LWK-meting */
+    const struct engine_review *review;  /* NULL: nothing to review */
+    int minute_s;                        /* seconds in an agenda minute; 0: 60 */
+};
+
+/*
+ * engine_session_new with an instrument version and the team's review. The
+ * session takes the instrument's items, steps, selection rule and agenda
+ * into session.created; with actions to review (and a review step) it
+ * starts in the review step. Without an instrument the request's key must
+ * name the built-in one.
+ */
+int engine_session_start(struct engine *e, const struct proto_msg *req, const char *facilitator,
+                         const struct engine_setup *setup, uint64_t now_ms, struct session **out);
 struct session *engine_find(struct engine *e, int64_t session_id);
 struct session *engine_find_by_join_code(struct engine *e, const char *code);
 struct session *engine_find_by_kiosk_code(struct engine *e, const char *code);
@@ -129,7 +179,10 @@ int engine_request(struct engine *e, struct session *s, const struct engine_acto
 int engine_snapshot(struct engine *e, struct session *s, const struct engine_actor *who,
                     uint64_t since, uint8_t **frame, size_t *len);
 
-/* Periodic work: closes sessions idle longer than the limit (emits closed). */
+/*
+ * Periodic work: emits timer.overrun for countdowns whose planned time has
+ * passed, and closes sessions idle longer than the limit (emits closed).
+ */
 void engine_tick(struct engine *e, uint64_t now_ms);
 
 /* ---- recovery ---------------------------------------------------------- */

@@ -34,6 +34,7 @@
 #define STORE_STARTUP_WAIT_MS 6000
 #define STORE_RETRY_MIN_MS 500
 #define STORE_ERROR_LOG_MS 30000
+#define STORE_BATCH_BYTES (4u * 1024 * 1024)
 
 /* PostgreSQL type OIDs of the batch arrays and their elements (pg_type.h). */
 #define OID_INT8 20
@@ -369,8 +370,14 @@ static void batch_done(void *arg, const PGresult *res, const char *err);
 static void send_batch(struct store *st)
 {
     uint32_t n = 0, max = (uint32_t)st->d->cfg.db_batch_max;
-    for (struct store_rec *r = st->head; r && n < max; r = r->next)
+    size_t bytes = 0;
+    /* Bounded in bytes too, so one statement stays well inside db.c's
+     * query timeout whatever the events' size. */
+    for (struct store_rec *r = st->head; r && n < max && (n == 0 || bytes < STORE_BATCH_BYTES);
+         r = r->next) {
+        bytes += r->full->len;
         n++;
+    }
     struct pg_array a[5] = {{0}};
     arr_begin(&a[0], OID_INT8, n);
     arr_begin(&a[1], OID_INT8, n);
@@ -531,6 +538,9 @@ static void restore_events(struct store *st, struct restore_ev *ev, size_t n, co
     size_t sessions = 0, applied = 0, skipped = 0;
     int64_t last_session = 0;
     for (size_t i = 0; i < n; i++) {
+        /* The same event from the database and from the spool: once is enough. */
+        if (i > 0 && ev[i].session_id == ev[i - 1].session_id && ev[i].seq == ev[i - 1].seq)
+            continue;
         int rc = engine_restore_event(st->d->engine, ev[i].session_id, ev[i].body, ev[i].len);
         if (rc == 0) {
             applied++;

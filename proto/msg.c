@@ -831,7 +831,8 @@ static int pack_msg(msgpack_packer *pk, const struct proto_msg *m, int row, int 
         case PF_MSGS:
             msgpack_pack_array(pk, v->m.n);
             for (uint32_t i = 0; i < v->m.n; i++) {
-                int rc = pack_msg(pk, &v->m.p[i], k == PK_ROWS, depth + 1);
+                /* As the decoder reads them: every list but events holds rows. */
+                int rc = pack_msg(pk, &v->m.p[i], k != PK_EVENTS, depth + 1);
                 if (rc < 0)
                     return rc;
             }

@@ -153,7 +153,22 @@ enum proto_kind {
     X(COUNT, "count", PF_INT, 0, 9007199254740991LL)                                               \
     X(UNDO, "undo", PF_INT, 1, 9007199254740991LL)                                                 \
     X(ROWS, "rows", PF_MSGS, 0, 0)                                                                 \
-    X(EVENTS, "events", PF_MSGS, 0, 0)
+    X(EVENTS, "events", PF_MSGS, 0, 0)                                                             \
+    /* instruments, timers and the cycle (docs/cycle.md) */                                        \
+    X(DEFINITION, "definition", PF_STR, 1, 61440) /* fits a 64 KiB request frame */                \
+    X(VERSION, "version", PF_INT, 1, 999999999)                                                    \
+    X(STEPS, "steps", PF_INTS, 0, 9)                                                               \
+    X(SELECT, "select", PF_BOOL, 0, 1)                                                             \
+    X(NOTES, "notes", PF_BOOL, 0, 1)                                                               \
+    X(AGENDA, "agenda", PF_MSGS, 0, 0)                                                             \
+    X(ENTRY, "entry", PF_INT, -1, 31)                                                              \
+    X(START, "start", PF_INT, 0, 9007199254740991LL)                                               \
+    X(RUNNING, "running", PF_BOOL, 0, 1)                                                           \
+    X(LEFT, "left", PF_INT, -9007199254740991LL, 9007199254740991LL)                               \
+    X(MEAN, "mean", PF_INT, 0, 1000) /* hundredths of a grade */                                   \
+    X(ITEM_KEY, "item_key", PF_STR, 1, 32)                                                         \
+    X(OVERDUE, "overdue", PF_BOOL, 0, 1)                                                           \
+    X(LINE, "line", PF_INT, 0, 1000000)
 
 enum proto_key {
 #define X(e, name, kind, min, max) PK_##e,
@@ -230,8 +245,9 @@ enum proto_dir {
                               R(TOKEN, 0) R(ACTION, 0) R(THEME, 0) R(ORG, 0) R(UNIT, 0) R(VALUE, 0) \
                               R(SEQ, 0) R(ROWS, 0) R(SERVER, 0) R(UPTIME, 0) R(CLIENTS, 0)          \
                                   R(SESSIONS, 0) R(DB, 0) R(WAITING, 0) R(SPOOL, 0) R(LAG, 0)    \
-                                      R(COUNT, 0))                                                 \
-    X(ERROR, "error", PD_REPLY, R(ID, 0) R(ERR, 1) R(MSG, 0))                                     \
+                                      R(COUNT, 0) R(INSTRUMENT, 0) R(VERSION, 0)                   \
+                                          R(DEFINITION, 0))                                        \
+    X(ERROR, "error", PD_REPLY, R(ID, 0) R(ERR, 1) R(MSG, 0) R(LINE, 0))                          \
     X(BYE, "bye", PD_REPLY, R(ERR, 1) R(MSG, 0))                                                  \
     X(STATUS, "status", PD_REQ, )                                                                  \
     X(SNAPSHOT_REQ, "resync", PD_REQ, R(SINCE, 0))                                                 \
@@ -287,11 +303,27 @@ enum proto_dir {
     X(FACILITATOR_NEW, "facilitator.new", PD_REQ, R(NAME, 1) R(ORG, 0))                            \
     X(FACILITATOR_REVOKE, "facilitator.revoke", PD_REQ, R(NAME, 1))                       \
     X(INSTRUMENT_LIST, "instrument.list", PD_REQ, )                                                \
+    /* instruments as data, and the cycle between sessions (docs/cycle.md) */                      \
+    X(INSTRUMENT_IMPORT, "instrument.import", PD_REQ, R(DEFINITION, 1))                            \
+    X(INSTRUMENT_EXPORT, "instrument.export", PD_REQ, R(INSTRUMENT, 1) R(VERSION, 0))              \
+    X(EXAMPLE_LIST, "example.list", PD_REQ, R(INSTRUMENT, 1) R(ITEM_KEY, 0) R(ORG, 0))             \
+    X(ACTION_LIST, "action.list", PD_REQ, R(TEAM, 0) R(UNIT, 0) R(STATUS, 0) R(OVERDUE, 0))        \
+    X(ACTION_UPDATE, "action.update", PD_REQ, R(ACTION, 1) R(STATUS, 1) R(NOTE, 0))                \
+    X(TEAM_HISTORY, "team.history", PD_REQ, R(TEAM, 0) R(UNIT, 0))                                 \
+    X(TEAM_DUE, "team.due", PD_REQ, R(DATE, 0) R(ORG, 0))                                          \
+    /* facilitator, in a session: instruments, timers, the review */                              \
+    X(ITEMS_SELECT, "items.select", PD_REQ, R(ITEMS, 1))                                           \
+    X(EXAMPLE_ADD, "example.add", PD_REQ, R(ITEM, 1) R(TEXT, 1))                                   \
+    X(TIMER_PAUSE, "timer.pause", PD_REQ, )                                                        \
+    X(TIMER_RESUME, "timer.resume", PD_REQ, )                                                      \
+    X(TIMER_EXTEND, "timer.extend", PD_REQ, R(DURATION, 1))                                        \
+    X(REVIEW_SET, "review.set", PD_REQ, R(ACTION, 1) R(STATUS, 0) R(RATING, 0) R(NOTE, 0))         \
     /* events: every change in a session */                                                       \
     X(EV_CREATED, "session.created", PD_EVENT, R(SESSION, 1) R(TEAM, 1) R(INSTRUMENT, 1)          \
                                                    R(MIN_REVEAL, 1) R(AUTO, 0) R(ROWS, 1)             \
                                                        R(JOIN_CODE, 0) R(KIOSK_CODE, 0)          \
-                                                           R(NAME, 0) R(UNIT, 0))                  \
+                                                           R(NAME, 0) R(UNIT, 0) R(VERSION, 0)     \
+                                                               R(STEPS, 0) R(SELECT, 0) R(AGENDA, 0)) \
     X(EV_JOINED, "joined", PD_EVENT, R(PID, 1) R(NAME, 1) R(RESUME, 0))                                         \
     X(EV_PRESENCE, "presence", PD_EVENT, R(PID, 1) R(ONLINE, 1))                                   \
     X(EV_REMOVED, "removed", PD_EVENT, R(PID, 1))                                                  \
@@ -329,7 +361,19 @@ enum proto_dir {
     X(EV_KEYWORD_REMOVED, "keyword.removed", PD_EVENT, R(KID, 1))                                  \
     X(EV_PAUSED, "paused", PD_EVENT, R(ONLINE, 1))                                                 \
     X(EV_CLOSED, "closed", PD_EVENT, )                                                             \
-    X(EV_NOTICE, "notice", PD_EVENT, R(ERR, 1) R(MSG, 0))
+    X(EV_NOTICE, "notice", PD_EVENT, R(ERR, 1) R(MSG, 0))                                         \
+    X(EV_ITEMS_SELECTED, "items.selected", PD_EVENT, R(ITEMS, 1))                                  \
+    X(EV_EXAMPLE, "example.added", PD_EVENT, R(KID, 1) R(ITEM, 1) R(TEXT, 1))                      \
+    X(EV_EXAMPLE_REMOVED, "example.removed", PD_EVENT, R(KID, 1))                                  \
+    X(EV_TIMER, "timer", PD_EVENT, R(ENTRY, 1) R(DURATION, 0) R(START, 0) R(RUNNING, 0) R(LEFT, 0)) \
+    X(EV_TIMER_OVERRUN, "timer.overrun", PD_EVENT, R(ENTRY, 1) R(DURATION, 1))                     \
+    X(EV_REVIEW_ACTION, "review.action", PD_EVENT, R(ACTION, 1) R(SESSION, 1) R(TEXT, 1)          \
+                                                       R(OWNER, 0) R(DEADLINE, 0) R(FEEDBACK, 0)   \
+                                                           R(STATUS, 1) R(DATE, 0) R(ITEM, 0)      \
+                                                               R(OVERDUE, 0))                      \
+    X(EV_REVIEW_PREVIOUS, "review.previous", PD_EVENT, R(SESSION, 1) R(DATE, 0) R(ROWS, 1))        \
+    X(EV_ACTION_REVIEWED, "action.reviewed", PD_EVENT, R(ACTION, 1) R(STATUS, 0) R(RATING, 0)     \
+                                                           R(NOTE, 0))
 
 enum proto_type {
     PT__NONE = 0,

@@ -192,7 +192,43 @@ int state_votes_used(const struct session_state *st, int pid)
     return n;
 }
 
+bool state_has_step(const struct session_state *st, enum proto_phase phase)
+{
+    return (unsigned)phase <= PROTO_PHASE_CLOSED && (st->steps >> phase & 1u);
+}
+
+struct state_review *state_review(const struct session_state *st, int64_t action)
+{
+    for (int i = 0; i < st->n_reviews; i++)
+        if (st->reviews[i].action == action)
+            return &st->reviews[i];
+    return NULL;
+}
+
+int state_agenda_entry(const struct session_state *st, enum proto_phase phase, int item)
+{
+    for (int i = 0; i < st->n_agenda; i++) {
+        const struct state_agenda *a = &st->agenda[i];
+        if (a->phase == phase && (!a->items || item < 0 || (a->items >> item & 1u)))
+            return i;
+    }
+    return -1;
+}
+
+int64_t state_timer_left(const struct session_state *st, int64_t now_ms)
+{
+    const struct state_timer *t = &st->timer;
+    if (t->entry < 0)
+        return 0;
+    if (!t->running)
+        return t->left_ms;
+    return t->start_ms + (int64_t)t->duration_s * 1000 - now_ms;
+}
+
 /* ---- init / free ------------------------------------------------------- */
+
+/* Every phase: the steps of a session whose session.created names none. */
+#define ALL_STEPS ((1u << (PROTO_PHASE_CLOSED + 1)) - 1)
 
 void state_init(struct session_state *st)
 {
@@ -203,6 +239,8 @@ void state_init(struct session_state *st)
     st->return_item = -1;
     st->return_for = -1;
     st->turns.current = -1;
+    st->steps = ALL_STEPS;
+    st->timer.entry = -1;
 }
 
 static void free_action_texts(struct state_action *a)
@@ -255,10 +293,65 @@ void state_free(struct session_state *st)
     for (int i = 0; i < st->n_evaluations; i++)
         free(st->evaluations[i].text);
     free(st->evaluations);
+    for (int i = 0; i < st->n_items; i++)
+        free(st->items[i].prompt);
+    for (int i = 0; i < st->n_agenda; i++)
+        free(st->agenda[i].title);
+    for (int i = 0; i < st->n_examples; i++)
+        free(st->examples[i].text);
+    free(st->examples);
+    for (int i = 0; i < st->n_reviews; i++) {
+        struct state_review *r = &st->reviews[i];
+        free(r->text);
+        free(r->owner);
+        free(r->feedback);
+        free(r->note);
+    }
+    free(st->reviews);
     state_init(st);
 }
 
 /* ---- events ------------------------------------------------------------ */
+
+/* The steps of a session.created: a valid flow, or 0. */
+static uint32_t created_steps(const struct proto_msg *m)
+{
+    if (!proto_has(m, PK_STEPS))
+        return ALL_STEPS;
+    const struct proto_ints *a = &m->v[PK_STEPS].a;
+    uint32_t mask = 0;
+    int64_t last = -1;
+    for (uint32_t i = 0; i < a->n; i++) {
+        /* In the one fixed order, each once (docs/instruments.md "Steps"). */
+        if (a->p[i] <= last || a->p[i] > PROTO_PHASE_CLOSED)
+            return 0;
+        last = a->p[i];
+        mask |= 1u << a->p[i];
+    }
+    uint32_t required = 1u << PROTO_PHASE_LOBBY | 1u << PROTO_PHASE_CLOSED;
+    return (mask & required) == required ? mask : 0;
+}
+
+/* Checks the agenda rows of a session.created against its items and steps. */
+static int created_agenda_ok(const struct proto_msg *m, uint32_t steps, uint32_t n_items)
+{
+    if (!proto_has(m, PK_AGENDA))
+        return 0;
+    const struct proto_msgs *ag = &m->v[PK_AGENDA].m;
+    if (ag->n > STATE_MAX_AGENDA)
+        return PROTO_ERR_OUT_OF_RANGE;
+    for (uint32_t i = 0; i < ag->n; i++) {
+        const struct proto_msg *r = &ag->p[i];
+        if (!proto_has(r, PK_PHASE) || !(steps >> r->v[PK_PHASE].i & 1u))
+            return PROTO_ERR_OUT_OF_RANGE;
+        if (proto_has(r, PK_DURATION) && r->v[PK_DURATION].i < 0)
+            return PROTO_ERR_OUT_OF_RANGE;
+        for (uint32_t k = 0; proto_has(r, PK_ITEMS) && k < r->v[PK_ITEMS].a.n; k++)
+            if (r->v[PK_ITEMS].a.p[k] >= (int64_t)n_items)
+                return PROTO_ERR_OUT_OF_RANGE;
+    }
+    return 0;
+}
 
 static int apply_created(struct session_state *st, const struct proto_msg *m)
 {
@@ -282,23 +375,38 @@ static int apply_created(struct session_state *st, const struct proto_msg *m)
     size_t kl = proto_has(m, PK_KIOSK_CODE) ? m->v[PK_KIOSK_CODE].s.len : 0;
     if (jl > STATE_CODE_MAX || kl > STATE_CODE_MAX)
         return PROTO_ERR_OUT_OF_RANGE;
+    uint32_t steps = created_steps(m);
+    if (!steps || created_agenda_ok(m, steps, rows->n) < 0)
+        return PROTO_ERR_OUT_OF_RANGE;
+    const struct proto_msgs *ag = proto_has(m, PK_AGENDA) ? &m->v[PK_AGENDA].m : NULL;
+    uint32_t n_agenda = ag ? ag->n : 0;
 
     int rc, rc2, rc3;
     char *team = dup_field(m, PK_TEAM, &rc);
     char *inst = dup_field(m, PK_INSTRUMENT, &rc2);
     char *fac = dup_field(m, PK_NAME, &rc3);
-    char *names[STATE_MAX_ITEMS] = {0};
+    char *names[STATE_MAX_ITEMS] = {0}, *prompts[STATE_MAX_ITEMS] = {0};
+    char *titles[STATE_MAX_AGENDA] = {0};
     bool ok = rc == 0 && rc2 == 0 && rc3 == 0;
     for (uint32_t i = 0; ok && i < rows->n; i++) {
         names[i] = dup_field(&rows->p[i], PK_NAME, &rc);
+        prompts[i] = dup_field(&rows->p[i], PK_TEXT, &rc2);
+        ok = rc == 0 && rc2 == 0;
+    }
+    for (uint32_t i = 0; ok && i < n_agenda; i++) {
+        titles[i] = dup_field(&ag->p[i], PK_NAME, &rc);
         ok = rc == 0;
     }
     if (!ok) {
         free(team);
         free(inst);
         free(fac);
-        for (uint32_t i = 0; i < rows->n; i++)
+        for (uint32_t i = 0; i < rows->n; i++) {
             free(names[i]);
+            free(prompts[i]);
+        }
+        for (uint32_t i = 0; i < n_agenda; i++)
+            free(titles[i]);
         return PROTO_ERR_INTERNAL;
     }
 
@@ -314,17 +422,37 @@ static int apply_created(struct session_state *st, const struct proto_msg *m)
     st->kiosk_code[kl] = '\0';
     st->min_reveal = (int)m->v[PK_MIN_REVEAL].i;
     st->auto_reveal = proto_int(m, PK_AUTO, 0) != 0;
+    st->version = (int)proto_int(m, PK_VERSION, 0);
+    st->steps = steps;
+    st->select = proto_int(m, PK_SELECT, 0) != 0;
+    st->selection = false;
     st->n_items = (int)rows->n;
     for (uint32_t i = 0; i < rows->n; i++) {
         struct state_item *it = &st->items[i];
         memset(it, 0, sizeof(*it));
         it->name = names[i];
+        it->prompt = prompts[i];
+        it->notes = proto_int(&rows->p[i], PK_NOTES, 0) != 0;
+        it->selected = !st->select;
+        it->previous_mean = -1;
         if (proto_has(&rows->p[i], PK_VALUES)) {
             it->scored = true;
             it->scale_min = (int)rows->p[i].v[PK_VALUES].a.p[0];
             it->scale_max = (int)rows->p[i].v[PK_VALUES].a.p[1];
         }
     }
+    st->n_agenda = (int)n_agenda;
+    for (uint32_t i = 0; i < n_agenda; i++) {
+        const struct proto_msg *r = &ag->p[i];
+        struct state_agenda *a = &st->agenda[i];
+        a->phase = (enum proto_phase)r->v[PK_PHASE].i;
+        a->duration_s = (int)proto_int(r, PK_DURATION, 0);
+        a->items = 0;
+        for (uint32_t k = 0; proto_has(r, PK_ITEMS) && k < r->v[PK_ITEMS].a.n; k++)
+            a->items |= 1u << r->v[PK_ITEMS].a.p[k];
+        a->title = titles[i];
+    }
+    st->timer.entry = -1;
     st->phase = PROTO_PHASE_LOBBY;
     st->item = -1;
     st->round = 0;
@@ -395,7 +523,15 @@ static int apply_phase(struct session_state *st, const struct proto_msg *m)
 {
     enum proto_phase phase = (enum proto_phase)m->v[PK_PHASE].i;
     int item = -1, round = 0;
-    if (phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) {
+    if (!state_has_step(st, phase))
+        return PROTO_ERR_OUT_OF_RANGE; /* not a step of this session's instrument */
+    if (phase == PROTO_PHASE_EXPLAIN && proto_has(m, PK_ITEM) && item_ok(st, m->v[PK_ITEM].i) &&
+        !st->items[m->v[PK_ITEM].i].scored) {
+        /* A discussion-only item: explained without a score round. */
+        if (proto_has(m, PK_ROUND))
+            return PROTO_ERR_OUT_OF_RANGE;
+        item = (int)m->v[PK_ITEM].i;
+    } else if (phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) {
         if (!proto_has(m, PK_ITEM) || !proto_has(m, PK_ROUND))
             return PROTO_ERR_OUT_OF_RANGE;
         item = (int)m->v[PK_ITEM].i;
@@ -418,6 +554,7 @@ static int apply_phase(struct session_state *st, const struct proto_msg *m)
     if (phase == PROTO_PHASE_CLOSED) {
         st->closed = true;
         st->paused = false;
+        st->timer.entry = -1; /* the clock stops with the session */
     }
     if (st->return_phase >= 0 && item != st->return_for) {
         st->return_phase = -1;
@@ -913,6 +1050,172 @@ static int set_text(char **dst, const struct proto_msg *m)
     return 0;
 }
 
+/* ---- instruments, timers, the review ---------------------------------- */
+
+static int apply_items_selected(struct session_state *st, const struct proto_msg *m)
+{
+    int64_t mask = items_mask(st, m);
+    if (mask < 0 || !st->select)
+        return mask < 0 ? PROTO_ERR_OUT_OF_RANGE : PROTO_ERR_CONFLICT;
+    for (int i = 0; i < st->n_items; i++)
+        st->items[i].selected = (mask >> i) & 1;
+    st->selection = mask != 0; /* an empty list takes the choice back */
+    return 0;
+}
+
+static int apply_example(struct session_state *st, const struct proto_msg *m)
+{
+    if (m->v[PK_KID].i != (int64_t)st->n_examples + 1)
+        return PROTO_ERR_CONFLICT;
+    if (!item_ok(st, m->v[PK_ITEM].i))
+        return PROTO_ERR_OUT_OF_RANGE;
+    int rc;
+    if (GROW(st->examples, st->cap_examples, st->n_examples + 1, rc) < 0)
+        return rc;
+    char *text = dup_field(m, PK_TEXT, &rc);
+    if (rc < 0)
+        return rc;
+    struct state_example *x = &st->examples[st->n_examples++];
+    x->kid = st->n_examples;
+    x->item = (int)m->v[PK_ITEM].i;
+    x->text = text;
+    x->removed = false;
+    return 0;
+}
+
+static int apply_example_removed(struct session_state *st, const struct proto_msg *m)
+{
+    int64_t kid = m->v[PK_KID].i;
+    if (kid < 1 || kid > st->n_examples)
+        return PROTO_ERR_NOT_FOUND;
+    if (st->examples[kid - 1].removed)
+        return PROTO_ERR_CONFLICT;
+    st->examples[kid - 1].removed = true;
+    return 0;
+}
+
+static int apply_timer(struct session_state *st, const struct proto_msg *m)
+{
+    struct state_timer *t = &st->timer;
+    int entry = (int)m->v[PK_ENTRY].i;
+    if (entry < 0) {
+        t->entry = -1;
+        t->duration_s = 0;
+        t->running = t->overrun = false;
+        t->start_ms = t->left_ms = 0;
+        return 0;
+    }
+    if (entry >= st->n_agenda || !proto_has(m, PK_DURATION))
+        return PROTO_ERR_OUT_OF_RANGE;
+    bool running = proto_int(m, PK_RUNNING, 1) != 0;
+    if (running ? !proto_has(m, PK_START) : !proto_has(m, PK_LEFT))
+        return PROTO_ERR_MISSING_FIELD;
+    int duration = (int)m->v[PK_DURATION].i;
+    /* A new entry, or a new plan, may run over again. */
+    if (entry != t->entry || duration != t->duration_s)
+        t->overrun = false;
+    t->entry = entry;
+    t->duration_s = duration;
+    t->running = running;
+    t->start_ms = running ? m->v[PK_START].i : 0;
+    t->left_ms = running ? 0 : m->v[PK_LEFT].i;
+    return 0;
+}
+
+static int apply_timer_overrun(struct session_state *st, const struct proto_msg *m)
+{
+    if (st->timer.entry < 0 || m->v[PK_ENTRY].i != st->timer.entry)
+        return PROTO_ERR_CONFLICT;
+    st->timer.overrun = true;
+    return 0;
+}
+
+/* Copies a date-like field (10 bytes) into out, or "". */
+static void copy_date(char out[11], const struct proto_msg *m, enum proto_key k)
+{
+    out[0] = '\0';
+    if (proto_has(m, k) && m->v[k].s.len == 10) {
+        memcpy(out, m->v[k].s.p, 10);
+        out[10] = '\0';
+    }
+}
+
+static int apply_review_action(struct session_state *st, const struct proto_msg *m)
+{
+    if (state_review(st, m->v[PK_ACTION].i))
+        return PROTO_ERR_CONFLICT;
+    if (proto_has(m, PK_ITEM) && !item_ok(st, m->v[PK_ITEM].i))
+        return PROTO_ERR_OUT_OF_RANGE;
+    int rc, rc2, rc3;
+    if (GROW(st->reviews, st->cap_reviews, st->n_reviews + 1, rc) < 0)
+        return rc;
+    char *text = dup_field(m, PK_TEXT, &rc);
+    char *owner = dup_field(m, PK_OWNER, &rc2);
+    char *feedback = dup_field(m, PK_FEEDBACK, &rc3);
+    if (rc < 0 || rc2 < 0 || rc3 < 0) {
+        free(text);
+        free(owner);
+        free(feedback);
+        return PROTO_ERR_INTERNAL;
+    }
+    struct state_review *r = &st->reviews[st->n_reviews++];
+    memset(r, 0, sizeof(*r));
+    r->action = m->v[PK_ACTION].i;
+    r->session = m->v[PK_SESSION].i;
+    r->text = text;
+    r->owner = owner;
+    r->feedback = feedback;
+    copy_date(r->deadline, m, PK_DEADLINE);
+    copy_date(r->date, m, PK_DATE);
+    r->item = (int)proto_int(m, PK_ITEM, -1);
+    r->status = (int)m->v[PK_STATUS].i;
+    r->overdue = proto_int(m, PK_OVERDUE, 0) != 0;
+    r->new_status = -1;
+    return 0;
+}
+
+static int apply_review_previous(struct session_state *st, const struct proto_msg *m)
+{
+    const struct proto_msgs *rows = &m->v[PK_ROWS].m;
+    for (uint32_t i = 0; i < rows->n; i++) {
+        const struct proto_msg *r = &rows->p[i];
+        if (!proto_has(r, PK_ITEM) || !item_ok(st, r->v[PK_ITEM].i))
+            return PROTO_ERR_OUT_OF_RANGE;
+        if (proto_has(r, PK_VALUE) && !value_ok(&st->items[r->v[PK_ITEM].i], r->v[PK_VALUE].i))
+            return PROTO_ERR_OUT_OF_RANGE;
+    }
+    st->previous_session = m->v[PK_SESSION].i;
+    copy_date(st->previous_date, m, PK_DATE);
+    for (int i = 0; i < st->n_items; i++) {
+        st->items[i].previous_mean = -1;
+        st->items[i].previous_desired = 0;
+    }
+    for (uint32_t i = 0; i < rows->n; i++) {
+        struct state_item *it = &st->items[rows->p[i].v[PK_ITEM].i];
+        it->previous_mean = (int)proto_int(&rows->p[i], PK_MEAN, -1);
+        it->previous_desired = (int)proto_int(&rows->p[i], PK_VALUE, 0);
+    }
+    return 0;
+}
+
+static int apply_action_reviewed(struct session_state *st, const struct proto_msg *m)
+{
+    struct state_review *r = state_review(st, m->v[PK_ACTION].i);
+    if (!r)
+        return PROTO_ERR_NOT_FOUND;
+    int rc;
+    char *note = dup_field(m, PK_NOTE, &rc);
+    if (rc < 0)
+        return rc;
+    /* The event restates the whole review: a field left out is not set. */
+    free(r->note);
+    r->note = note;
+    r->reviewed = true;
+    r->new_status = (int)proto_int(m, PK_STATUS, -1);
+    r->rating = (int)proto_int(m, PK_RATING, 0);
+    return 0;
+}
+
 static int dispatch(struct session_state *st, const struct proto_msg *m)
 {
     switch (m->type) {
@@ -997,12 +1300,29 @@ static int dispatch(struct session_state *st, const struct proto_msg *m)
     case PT_EV_CLOSED:
         st->closed = true;
         st->paused = false;
+        st->timer.entry = -1; /* the clock stops with the session */
         st->phase = PROTO_PHASE_CLOSED;
         st->item = -1;
         st->round = 0;
         return 0;
     case PT_EV_NOTICE:
         return 0;
+    case PT_EV_ITEMS_SELECTED:
+        return apply_items_selected(st, m);
+    case PT_EV_EXAMPLE:
+        return apply_example(st, m);
+    case PT_EV_EXAMPLE_REMOVED:
+        return apply_example_removed(st, m);
+    case PT_EV_TIMER:
+        return apply_timer(st, m);
+    case PT_EV_TIMER_OVERRUN:
+        return apply_timer_overrun(st, m);
+    case PT_EV_REVIEW_ACTION:
+        return apply_review_action(st, m);
+    case PT_EV_REVIEW_PREVIOUS:
+        return apply_review_previous(st, m);
+    case PT_EV_ACTION_REVIEWED:
+        return apply_action_reviewed(st, m);
     default:
         return PROTO_ERR_UNKNOWN_TYPE;
     }

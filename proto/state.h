@@ -26,6 +26,25 @@
  *   paused           online = true: paused; false: running again.
  *   closed           the end: phase closed, no further change but notices.
  *
+ * Instruments, timers and the review (docs/cycle.md):
+ *   session.created  also version (absent: the built-in LWK-meting), steps
+ *                    (phase numbers; absent: all ten), select (items are
+ *                    chosen in the lobby), agenda rows {phase, duration (s,
+ *                    0 = untimed), items (absent: all), name (title)}, and
+ *                    per row text (the prompt) and notes (takes examples).
+ *   phase            explain of an unscored item carries item, no round.
+ *   items.selected   the items the session works on (select sessions).
+ *   timer            entry -1: no countdown. Otherwise duration (s, the
+ *                    plan with extensions) and either running with start
+ *                    (wall-clock ms; the time is up at start + duration) or
+ *                    paused with left (ms; negative: over time).
+ *   timer.overrun    the entry's planned duration has passed.
+ *   review.action    an action of an earlier session of the team, to review
+ *                    (action = its number in lwk.actions); action.reviewed
+ *                    what the group says about it now.
+ *   review.previous  the team's last session of this instrument: rows
+ *                    {item, mean (hundredths), value (desired)}.
+ *
  * Pure C: no I/O, no libuv. Every string in the state is owned by it.
  */
 #ifndef LWK_PROTO_STATE_H
@@ -62,6 +81,12 @@ struct state_item {
     int n_rounds, cap_rounds;
     struct state_round *rounds; /* owned; rounds[i].round == i + 1 */
     int desired;                /* the agreed desired score; 0 = none */
+    char *prompt;               /* owned; the question, NULL = not known */
+    bool notes;                 /* takes practice examples */
+    bool selected;              /* part of this session (select: once chosen) */
+    /* The team's last session of this instrument (review.previous). */
+    int previous_mean;    /* hundredths of a grade; -1 = none */
+    int previous_desired; /* 0 = none */
 };
 
 struct state_participant {
@@ -130,6 +155,50 @@ struct state_evaluation {
     char *text;      /* NULL = none */
 };
 
+#define STATE_MAX_AGENDA 32
+
+/* One entry of the instrument's agenda, as session.created gave it. */
+struct state_agenda {
+    enum proto_phase phase;
+    int duration_s; /* 0: not timed */
+    uint32_t items; /* bit i: covers item i; 0 = every item */
+    char *title;    /* owned; NULL = none */
+};
+
+/* The countdown of the current agenda entry (lwkd keeps the clock). */
+struct state_timer {
+    int entry;        /* agenda index; -1 = no countdown */
+    int duration_s;   /* planned, extensions included */
+    bool running;     /* false: paused */
+    int64_t start_ms; /* running: wall clock, time is up at start_ms + duration_s * 1000 */
+    int64_t left_ms;  /* paused: time left (negative: over time) */
+    bool overrun;     /* the planned time has passed (timer.overrun) */
+};
+
+/* A practice example recorded for an item (KLWO). */
+struct state_example {
+    int kid; /* examples[i].kid == i + 1 */
+    int item;
+    char *text; /* owned */
+    bool removed;
+};
+
+/* An action of an earlier session under review in this one. */
+struct state_review {
+    int64_t action;  /* number in lwk.actions */
+    int64_t session; /* the session that agreed it */
+    char *text, *owner, *feedback; /* owned; NULL = not set */
+    char deadline[11], date[11];   /* YYYY-MM-DD or "" */
+    int item;                      /* this session's item it serves; -1 = none */
+    int status;                    /* index into PROTO_STATUSES, before this review */
+    bool overdue;
+    /* What this session says about it (action.reviewed). */
+    bool reviewed;
+    int new_status; /* -1 = not set */
+    int rating;     /* 1..5; 0 = not set */
+    char *note;     /* owned; NULL = none */
+};
+
 struct session_state {
     uint64_t seq; /* of the last event applied; 0 = nothing yet */
     int64_t session_id;
@@ -185,6 +254,23 @@ struct session_state {
 
     int n_evaluations, cap_evaluations;
     struct state_evaluation *evaluations; /* one per pid */
+
+    /* The instrument's flow (docs/cycle.md). */
+    int version;     /* instrument version; 0 = built-in */
+    uint32_t steps;  /* bit p: phase p is one of this session's steps */
+    bool select;     /* items are chosen in the lobby (items.selected) */
+    bool selection;  /* they have been chosen */
+    int n_agenda;
+    struct state_agenda agenda[STATE_MAX_AGENDA];
+    struct state_timer timer;
+
+    int n_examples, cap_examples;
+    struct state_example *examples;
+
+    int n_reviews, cap_reviews;
+    struct state_review *reviews;
+    int64_t previous_session; /* review.previous; 0 = none */
+    char previous_date[11];
 };
 
 /* Statistics of one score round. */
@@ -228,6 +314,16 @@ struct state_round *state_last_round(const struct session_state *st, int item);
 struct state_score *state_round_score(const struct state_round *r, int pid);
 struct state_theme *state_theme(const struct session_state *st, int id);
 struct state_action *state_action(const struct session_state *st, int64_t id);
+/* The review of action (its lwk.actions number), or NULL. */
+struct state_review *state_review(const struct session_state *st, int64_t action);
+/* Whether phase is one of the session's steps. */
+bool state_has_step(const struct session_state *st, enum proto_phase phase);
+/* The agenda entry for a position (phase, item: -1 for none): the first
+ * entry of that phase covering the item, or -1. */
+int state_agenda_entry(const struct session_state *st, enum proto_phase phase, int item);
+/* Milliseconds left on the timer at wall-clock now_ms (negative: over time);
+ * 0 when there is no countdown. */
+int64_t state_timer_left(const struct session_state *st, int64_t now_ms);
 /* The current speaker's pid, or 0 (no order for this explanation round, or done). */
 int state_current_speaker(const struct session_state *st);
 /* Live (not deleted, not merged) themes / not removed actions / participants. */

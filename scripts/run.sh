@@ -12,8 +12,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 >/dev/null
+mkdir -p .lwk
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >.lwk/build.log 2>&1 &&
+    cmake --build build -j2 >>.lwk/build.log 2>&1 || { cat .lwk/build.log >&2; exit 1; }
 
 mkdir -p .lwk
 chmod 700 .lwk
@@ -48,7 +49,9 @@ lwk: in another terminal:   build/client/lwk status
 lwk: admin token:           LWK_TOKEN=\$(cat .lwk/admin-token) build/client/lwk status
 lwk: press Ctrl-C to stop lwkd${private_pg:+ and the private PostgreSQL}
 MSG
-LWKD_ADMIN_TOKEN=$(cat .lwk/admin-token) build/daemon/lwkd \
+# In a process group of its own, so that Ctrl-C reaches lwkd once, through
+# stop_all, and the drain is not cut short by a second signal.
+LWKD_ADMIN_TOKEN=$(cat .lwk/admin-token) setsid build/daemon/lwkd \
     --listen-tcp "127.0.0.1:$port" --listen-unix "$root/.lwk/lwkd.sock" \
     --set spool_path="$root/.lwk/spool" --database "$dburl" &
 lwkd_pid=$!

@@ -260,7 +260,7 @@ SELECT s.id AS session_id, s.team_id, s.organisation_id, a AS aid, s.started_at,
  CROSS JOIN generate_series(1, 3) AS a
  WHERE a <= 1 + floor(s.u * 3);
 INSERT INTO lwk.actions (organisation_id, team_id, session_id, aid, description, owner, deadline,
-                         feedback_moment, item, status, created_at, updated_at)
+                         feedback_moment, item, status, confirmed, created_at, updated_at)
 SELECT organisation_id, team_id, session_id, aid,
        (ARRAY['Elke nieuwe collega krijgt een buddy', 'Vast moment voor intervisie in het teamoverleg',
               'Inwerkmap bijwerken', 'Studenten schuiven aan bij de overdracht',
@@ -271,7 +271,7 @@ SELECT organisation_id, team_id, session_id, aid,
                  AND started_at + make_interval(days => days_to_done) < now() THEN 'done'
             WHEN fate < 0.6 + p_done / 3 THEN 'in_progress'
             ELSE 'open' END,
-       started_at, started_at
+       true, started_at, started_at
   FROM g_action;
 INSERT INTO lwk.action_status_history (action_session_id, aid, status, changed_at)
 SELECT a.session_id, a.aid, 'in_progress', g.started_at + make_interval(days => g.days_to_done / 3)
@@ -296,8 +296,8 @@ SELECT session_id, pid,
        started_at + interval '95 minutes'
   FROM g_participant
  WHERE NOT removed AND random() < 0.75;
-INSERT INTO lwk.reactions (session_id, pid, text, updated_at)
-SELECT session_id, pid, 'Herkenbaar', started_at + interval '90 minutes'
+INSERT INTO lwk.reactions (session_id, kid, pid, text, updated_at)
+SELECT session_id, pid, pid, 'Herkenbaar', started_at + interval '90 minutes'
   FROM g_participant
  WHERE NOT removed AND random() < 0.3;
 INSERT INTO lwk.summaries (session_id, text, updated_at)

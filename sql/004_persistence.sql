@@ -272,7 +272,12 @@ BEGIN
         -- A new vote starts from nothing.
         DELETE FROM lwk.theme_votes WHERE session_id = sid;
     WHEN 'voted' THEN
-        IF d ? 'theme' AND d ? 'delta' THEN
+        -- A vote taken back only changes a row that exists (a proposed row
+        -- with -1 would fail the CHECK before ON CONFLICT is looked at).
+        IF (d->>'delta')::int < 0 THEN
+            UPDATE lwk.theme_votes SET votes = votes + (d->>'delta')::int, updated_at = at
+             WHERE session_id = sid AND tid = (d->>'theme')::int AND pid = p;
+        ELSIF d ? 'theme' AND d ? 'delta' THEN
             INSERT INTO lwk.theme_votes (session_id, tid, pid, votes, updated_at)
             VALUES (sid, (d->>'theme')::int, p, (d->>'delta')::smallint, at)
             ON CONFLICT (session_id, tid, pid)
@@ -291,7 +296,7 @@ BEGIN
         VALUES (sid, it, p, (d->>'value')::smallint, at)
         ON CONFLICT (session_id, item, pid)
             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
-    WHEN 'desired.set' THEN
+    WHEN 'desired.agreed', 'desired.set' THEN
         IF d ? 'value' THEN
             INSERT INTO lwk.desired_scores (session_id, item, value, agreed, updated_at)
             VALUES (sid, it, (d->>'value')::smallint, true, at)
@@ -336,7 +341,7 @@ BEGIN
     WHEN 'action.removed' THEN
         UPDATE lwk.actions SET removed = true, updated_at = at
          WHERE session_id = sid AND aid = (d->>'action')::int;
-    WHEN 'lookahead.date' THEN
+    WHEN 'lookahead.date.set', 'lookahead.date' THEN
         UPDATE lwk.sessions SET next_session_date = (d->>'date')::date, updated_at = now()
          WHERE id = sid;
     WHEN 'lookahead.added' THEN

@@ -243,9 +243,12 @@ WINDOW w AS (PARTITION BY x.team_id, x.instrument, x.item_key ORDER BY x.session
 CREATE UNIQUE INDEX mv_session_item_pk ON mv_session_item (session_id, item);
 CREATE INDEX mv_session_item_org_idx ON mv_session_item (organisation_id, session_date);
 
--- One row per action: the period of the session that agreed it, its status,
--- and for done actions the days from that session to the (last) change to
--- done. Description, owner and notes stay out: they are free text.
+-- One row per agreed action: confirmed by the group (a facilitator's action
+-- is confirmed from the start, a participant's proposal once the group takes
+-- it on) and not taken off the list. With the period of the session that
+-- agreed it, its status, and for done actions the days from that session to
+-- the (last) change to done. Description, owner and notes stay out: they are
+-- free text.
 CREATE MATERIALIZED VIEW mv_action AS
 SELECT a.session_id, a.aid,
        ms.organisation_id, ms.location_id, ms.department_id, ms.team_id,
@@ -261,7 +264,8 @@ SELECT a.session_id, a.aid,
           FROM action_status_history h
          WHERE h.action_session_id = a.session_id AND h.aid = a.aid AND h.status = 'done'
        ) dh ON true
- CROSS JOIN analysis_settings cfg;
+ CROSS JOIN analysis_settings cfg
+ WHERE a.confirmed AND NOT a.removed;
 CREATE UNIQUE INDEX mv_action_pk ON mv_action (session_id, aid);
 
 -- One row per (session, normalised theme label). Deleted themes and themes
@@ -523,19 +527,19 @@ SELECT cfg.k, cfg.theme_min_sessions, cfg.time_zone, cfg.refreshed_at
 -- Organisations, locations, departments and teams the caller may name in a
 -- report (the programme office: organisations only).
 CREATE VIEW report_units WITH (security_barrier = true) AS
-SELECT 'organisation'::text AS level, o.id AS unit_id, o.name, o.id AS organisation_id,
-       NULL::bigint AS parent_id, o.archived_at
-  FROM organisations o
- WHERE o.id IN (SELECT ao.organisation_id FROM lwk.analyst_organisations ao
-                  JOIN pg_catalog.pg_roles ro ON ro.rolname = ao.role_name
-                 WHERE pg_catalog.pg_has_role(ro.oid, 'MEMBER'))
-    OR (SELECT pg_catalog.pg_has_role('lwk_programme', 'MEMBER'))
-UNION ALL
-SELECT u.kind, u.id, u.name, u.organisation_id, u.parent_id, u.archived_at
-  FROM org_units u
- WHERE u.organisation_id IN (SELECT ao.organisation_id FROM lwk.analyst_organisations ao
+SELECT x.level, x.unit_id, x.name, x.organisation_id, x.parent_id, x.archived_at
+  FROM (SELECT 'organisation'::text AS level, o.id AS unit_id, o.name, o.id AS organisation_id,
+               NULL::bigint AS parent_id, o.archived_at
+          FROM organisations o
+        UNION ALL
+        SELECT u.kind, u.id, u.name, u.organisation_id, u.parent_id, u.archived_at
+          FROM org_units u) x
+ -- One WHERE over the union, not one per branch: a view that is a bare
+ -- UNION ALL is flattened into the caller's query and loses its barrier.
+ WHERE x.organisation_id IN (SELECT ao.organisation_id FROM lwk.analyst_organisations ao
                                JOIN pg_catalog.pg_roles ro ON ro.rolname = ao.role_name
-                              WHERE pg_catalog.pg_has_role(ro.oid, 'MEMBER'));
+                              WHERE pg_catalog.pg_has_role(ro.oid, 'MEMBER'))
+    OR (x.level = 'organisation' AND (SELECT pg_catalog.pg_has_role('lwk_programme', 'MEMBER')));
 
 CREATE VIEW report_items WITH (security_barrier = true) AS
 SELECT instrument, item_key, item, item_name FROM analysis_items;
@@ -631,7 +635,7 @@ SELECT r.period, r.period_start, r.level, r.unit_id,
        r.people < cfg.k AS suppressed,
        CASE WHEN r.people >= cfg.k THEN r.people END AS n_participants,
        CASE WHEN r.people >= cfg.k THEN r.n_participations END AS n_participations,
-       r.rating_people < cfg.k AS rating_suppressed,
+       r.n_ratings > 0 AND r.rating_people < cfg.k AS rating_suppressed,
        CASE WHEN r.rating_people >= cfg.k THEN r.n_ratings END AS n_ratings,
        CASE WHEN r.rating_people >= cfg.k THEN
            round((r.r1 + 2 * r.r2 + 3 * r.r3 + 4 * r.r4 + 5 * r.r5)::numeric / r.n_ratings, 2)

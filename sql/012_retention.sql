@@ -98,9 +98,10 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     what := 'participants'; affected := n; RETURN NEXT;
 
+    -- updated_at stays: it dates the change to done when the history lacks it.
     UPDATE lwk.actions a
        SET description = '', owner = NULL, role = NULL, context = NULL,
-           feedback_moment = NULL, resources = NULL, updated_at = now()
+           feedback_moment = NULL, resources = NULL
       FROM lwk_retention_sessions r
      WHERE a.session_id = r.id AND a.status IN ('done', 'dropped')
        AND (a.description <> '' OR a.owner IS NOT NULL OR a.role IS NOT NULL

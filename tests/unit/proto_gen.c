@@ -152,12 +152,20 @@ static void fill_value(struct gen_sample *s, struct proto_msg *m, enum proto_key
     }
     case PF_STR: {
         if (proto_key_is_date(k)) {
-            proto_set_str(m, k, v == GEN_MIN ? "2000-01-01" : v == GEN_MAX ? "2999-12-31" : "2024-02-29");
+            proto_set_str(m, k,
+                          v == GEN_MIN   ? "2000-01-01"
+                          : v == GEN_MAX ? "2999-12-31"
+                                         : "2024-02-29");
             return;
         }
-        int64_t len = v == GEN_MIN ? min : v == GEN_MAX ? max : (14 < min ? min : 14 > max ? max : 14);
-        const char *pattern = v == GEN_MAX ? "Zo\xc3\xab\t\xe2\x9c\x93\n\xf0\x9f\x8c\xb1 " /* Zoë ✓ 🌱 */
-                                           : "Zo\xc3\xab\xe2\x80\x99s team \xe2\x9c\x93 ";
+        int64_t len = v == GEN_MIN   ? min
+                      : v == GEN_MAX ? max
+                                     : (14 < min   ? min
+                                        : 14 > max ? max
+                                                   : 14);
+        const char *pattern = v == GEN_MAX
+                                  ? "Zo\xc3\xab\t\xe2\x9c\x93\n\xf0\x9f\x8c\xb1 " /* Zoë ✓ 🌱 */
+                                  : "Zo\xc3\xab\xe2\x80\x99s team \xe2\x9c\x93 ";
         proto_set_strn(m, k, make_text(s, (uint32_t)len, pattern), (uint32_t)len);
         return;
     }
@@ -165,7 +173,10 @@ static void fill_value(struct gen_sample *s, struct proto_msg *m, enum proto_key
         uint32_t n = v == GEN_MIN ? 0 : v == GEN_MAX ? PROTO_MAX_ARRAY : 3;
         int64_t *a = keep(s, sizeof(int64_t) * (n ? n : 1));
         for (uint32_t i = 0; i < n; i++)
-            a[i] = v == GEN_MAX ? (i % 2 ? min : max) : i == 0 ? min : i == 1 ? min + (max - min) / 2 : max;
+            a[i] = v == GEN_MAX ? (i % 2 ? min : max)
+                   : i == 0     ? min
+                   : i == 1     ? min + (max - min) / 2
+                                : max;
         proto_set_ints(m, k, a, n);
         return;
     }
@@ -223,8 +234,7 @@ struct gen_sample *gen_sample_new(enum proto_type t, enum gen_variant v)
 
 /* ---- comparison -------------------------------------------------------- */
 
-bool gen_msg_equal(const struct proto_msg *a, const struct proto_msg *b, char *why,
-                   size_t why_len)
+bool gen_msg_equal(const struct proto_msg *a, const struct proto_msg *b, char *why, size_t why_len)
 {
     if (a->type != b->type) {
         snprintf(why, why_len, "type %s != %s", proto_type_name(a->type), proto_type_name(b->type));
@@ -414,7 +424,8 @@ static void spec_values(struct gen_buf *b, enum proto_key k)
             gen_printf(b, "%" PRId64 " … %" PRId64 " bytes", min, max);
         return;
     case PF_INTS:
-        gen_printf(b, "at most %d elements, each %" PRId64 " … %" PRId64, PROTO_MAX_ARRAY, min, max);
+        gen_printf(b, "at most %d elements, each %" PRId64 " … %" PRId64, PROTO_MAX_ARRAY, min,
+                   max);
         return;
     case PF_MSGS:
         if (k == PK_EVENTS)
@@ -470,15 +481,18 @@ void gen_spec(struct gen_buf *b)
 
     gen_printf(b, "### Limits\n\n| limit | value |\n|---|---|\n");
     gen_printf(b, "| protocol version | %d |\n", PROTO_VERSION);
-    gen_printf(b, "| frame body, client → server | at most `max_frame_bytes` of lwkd, by default "
-                  "%u bytes |\n", PROTO_DEFAULT_MAX_FRAME);
+    gen_printf(b,
+               "| frame body, client → server | at most `max_frame_bytes` of lwkd, by default "
+               "%u bytes |\n",
+               PROTO_DEFAULT_MAX_FRAME);
     gen_printf(b, "| frame body, server → client | at most %u bytes |\n", PROTO_CLIENT_MAX_FRAME);
     gen_printf(b, "| nesting of maps and arrays, client → server (the message map counts) | %d |\n",
                PROTO_MAX_DEPTH_REQUEST);
     gen_printf(b, "| nesting of maps and arrays, server → client | %d |\n", PROTO_MAX_DEPTH);
     gen_printf(b, "| elements of an array of integers | %d |\n", PROTO_MAX_ARRAY);
     gen_printf(b, "| elements of `events` or `rows` | %d |\n", PROTO_MAX_MSGS);
-    gen_printf(b, "| bytes of a text field (`text`) | %d (lwkd's `max_text_bytes` may be lower) |\n\n",
+    gen_printf(b,
+               "| bytes of a text field (`text`) | %d (lwkd's `max_text_bytes` may be lower) |\n\n",
                PROTO_MAX_TEXT);
 
     gen_printf(b, "### Error codes\n\n| err | name | meaning |\n|---:|---|---|\n");
@@ -524,7 +538,8 @@ void gen_spec(struct gen_buf *b)
         enum proto_type ty = (enum proto_type)t;
         enum proto_dir d = proto_type_dir(ty);
         gen_printf(b, "#### `%s` (%s)\n\n%s\n\n", proto_type_name(ty), dir_text(d), dir_long(d));
-        gen_printf(b, "| field | MessagePack type | valid values | presence |\n|---|---|---|---|\n");
+        gen_printf(b,
+                   "| field | MessagePack type | valid values | presence |\n|---|---|---|---|\n");
         gen_printf(b, "| `t` | string | `\"%s\"` | required |\n", proto_type_name(ty));
         for (int i = 0; i < PK__COUNT; i++) {
             enum proto_key k = (enum proto_key)i;
@@ -694,7 +709,8 @@ int gen_examples(struct gen_example **out)
         {"score: a request", ex_score()},
         {"ok: its reply", ex_ok()},
         {"scored (public): what every other member sees", ex_scored(false)},
-        {"scored (full): what the participant who scored sees, and what is stored", ex_scored(true)},
+        {"scored (full): what the participant who scored sees, and what is stored",
+         ex_scored(true)},
         {"revealed: all scores of the round, as pairs of pid and value", ex_revealed()},
         {"error: a refused request", ex_error()},
     };

@@ -42,8 +42,7 @@ const struct proto_msg *gen_sample_msg(const struct gen_sample *s);
 void gen_sample_free(struct gen_sample *s);
 
 /* Deep comparison; on a difference writes what differs into why. */
-bool gen_msg_equal(const struct proto_msg *a, const struct proto_msg *b, char *why,
-                   size_t why_len);
+bool gen_msg_equal(const struct proto_msg *a, const struct proto_msg *b, char *why, size_t why_len);
 
 /*
  * JSON text of a message: keys in wire order ("t" first, then catalogue

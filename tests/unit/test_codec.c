@@ -93,12 +93,26 @@ static int mpj_string_bytes(struct mpj *j, msgpack_sbuffer *b)
         j->p++;
         char c = *j->p++;
         switch (c) {
-        case 'n': msgpack_sbuffer_write(b, "\n", 1); break;
-        case 't': msgpack_sbuffer_write(b, "\t", 1); break;
-        case 'r': msgpack_sbuffer_write(b, "\r", 1); break;
-        case 'b': msgpack_sbuffer_write(b, "\b", 1); break;
-        case 'f': msgpack_sbuffer_write(b, "\f", 1); break;
-        case '"': case '\\': case '/': msgpack_sbuffer_write(b, &c, 1); break;
+        case 'n':
+            msgpack_sbuffer_write(b, "\n", 1);
+            break;
+        case 't':
+            msgpack_sbuffer_write(b, "\t", 1);
+            break;
+        case 'r':
+            msgpack_sbuffer_write(b, "\r", 1);
+            break;
+        case 'b':
+            msgpack_sbuffer_write(b, "\b", 1);
+            break;
+        case 'f':
+            msgpack_sbuffer_write(b, "\f", 1);
+            break;
+        case '"':
+        case '\\':
+        case '/':
+            msgpack_sbuffer_write(b, &c, 1);
+            break;
         case 'x': {
             int h = hexval(j->p[0]), l = h < 0 ? -1 : hexval(j->p[1]);
             if (l < 0)
@@ -334,7 +348,8 @@ static void round_trip(enum gen_variant v)
         size_t flen, blen;
         int rc = proto_encode_frame(in, &frame, &flen);
         if (rc < 0)
-            fail_msg("%s (%s): encode: %s", proto_type_name(in->type), names[v], proto_err_name(rc));
+            fail_msg("%s (%s): encode: %s", proto_type_name(in->type), names[v],
+                     proto_err_name(rc));
         assert_int_equal(proto_encode(in, &body, &blen), 0);
         /* The frame is the 4-byte big-endian length, then exactly the body. */
         assert_int_equal(flen, blen + PROTO_FRAME_HEADER);
@@ -345,7 +360,8 @@ static void round_trip(enum gen_variant v)
         struct proto_error err;
         rc = proto_decode(body, blen, true, &out, &err);
         if (rc < 0)
-            fail_msg("%s (%s): decode: %d %s", proto_type_name(in->type), names[v], -rc, err.detail);
+            fail_msg("%s (%s): decode: %d %s", proto_type_name(in->type), names[v], -rc,
+                     err.detail);
         char why[256];
         if (!gen_msg_equal(in, out, why, sizeof(why)))
             fail_msg("%s (%s): %s", proto_type_name(in->type), names[v], why);
@@ -477,16 +493,17 @@ static void encoder_refuses_messages_the_decoder_would_refuse(void **state)
 
 struct vec {
     const char *name;
-    const char *in; /* mpj */
-    bool nested;    /* decode with allow_nested */
-    int code;       /* expected error (negative) */
+    const char *in;  /* mpj */
+    bool nested;     /* decode with allow_nested */
+    int code;        /* expected error (negative) */
     const char *key; /* expected err.key name, or NULL for none */
-    int64_t id;     /* expected err.id (-1: none) */
+    int64_t id;      /* expected err.id (-1: none) */
 };
 
 #define V(name, in, nested, code, key, id) {name, in, nested, PROTO_ERR_##code, key, id},
 
 /* Each vector is refused with the code PROTOCOL.md documents for it. */
+/* clang-format off */
 static const struct vec vectors[] = {
     /* not MessagePack, or not exactly one object */
     V("0xc1 alone", "<c1>", true, MALFORMED, NULL, -1)
@@ -696,6 +713,7 @@ static const struct vec vectors[] = {
     V("invalid UTF-8 in a row", "{\"t\": \"ok\", \"rows\": [{\"team\": \"\\xc3\"}]}", true,
       BAD_UTF8, "team", -1)
 };
+/* clang-format on */
 
 static void every_negative_vector_is_refused_with_its_code(void **state)
 {
@@ -756,12 +774,14 @@ static void lengths_and_counts_pass_at_the_limit_and_fail_one_past(void **state)
                      PROTO_ERR_OUT_OF_RANGE);
     assert_int_equal(err.key, PK_TOKEN);
     char *kw = "{\"t\": \"keyword\", \"text\": \"";
-    assert_int_equal(decode_owned(repeat(kw, "\xc3\xa9", PROTO_MAX_TEXT / 2, "\"}"), false, &err), 0);
+    assert_int_equal(decode_owned(repeat(kw, "\xc3\xa9", PROTO_MAX_TEXT / 2, "\"}"), false, &err),
+                     0);
     assert_int_equal(decode_owned(repeat(kw, "x", PROTO_MAX_TEXT + 1, "\"}"), false, &err),
                      PROTO_ERR_OUT_OF_RANGE);
     /* Lengths count bytes, not characters: 2049 two-byte characters are 4098 bytes. */
-    assert_int_equal(decode_owned(repeat(kw, "\xc3\xa9", PROTO_MAX_TEXT / 2 + 1, "\"}"), false, &err),
-                     PROTO_ERR_OUT_OF_RANGE);
+    assert_int_equal(
+        decode_owned(repeat(kw, "\xc3\xa9", PROTO_MAX_TEXT / 2 + 1, "\"}"), false, &err),
+        PROTO_ERR_OUT_OF_RANGE);
     char *order = "{\"t\": \"turn.order\", \"mode\": \"manual\", \"order\": [1";
     assert_int_equal(decode_owned(repeat(order, ",1", PROTO_MAX_ARRAY - 1, "]}"), false, &err), 0);
     assert_int_equal(decode_owned(repeat(order, ",1", PROTO_MAX_ARRAY, "]}"), false, &err),
@@ -769,7 +789,8 @@ static void lengths_and_counts_pass_at_the_limit_and_fail_one_past(void **state)
     assert_int_equal(err.key, PK_ORDER);
     char *msg = "{\"t\": \"error\", \"err\": 500, \"msg\": \"";
     assert_int_equal(decode_owned(repeat(msg, "m", 512, "\"}"), true, &err), 0);
-    assert_int_equal(decode_owned(repeat(msg, "m", 513, "\"}"), true, &err), PROTO_ERR_OUT_OF_RANGE);
+    assert_int_equal(decode_owned(repeat(msg, "m", 513, "\"}"), true, &err),
+                     PROTO_ERR_OUT_OF_RANGE);
 }
 
 /* n maps nested inside the message map: {"t":"ok","x":{"x":{...}}}. */
@@ -816,9 +837,14 @@ static void huge_declared_counts_are_refused_by_the_pre_scan(void **state)
     /* If msgpack-c saw these it would try to allocate 4 Gi objects (and fail
      * with NOMEM, code 500): code 100 shows the pre-scan stopped them. */
     static const char *const huge[] = {
-        "dd ff ff ff ff 01 02 03", "df ff ff ff ff a1 74 a4", "dc ff ff 90",
-        "de ff ff a1 74 a4 70 69 6e 67", "db ff ff ff ff 61", "c6 ff ff ff ff 61",
-        "c9 ff ff ff ff 01 61", "81 a1 74 dd 7f ff ff ff c0",
+        "dd ff ff ff ff 01 02 03",
+        "df ff ff ff ff a1 74 a4",
+        "dc ff ff 90",
+        "de ff ff a1 74 a4 70 69 6e 67",
+        "db ff ff ff ff 61",
+        "c6 ff ff ff ff 61",
+        "c9 ff ff ff ff 01 61",
+        "81 a1 74 dd 7f ff ff ff c0",
         "81 a1 74 9f c0 c0 c0", /* fixarray 15, 3 present */
         "8f a1 74",             /* fixmap 15 */
     };
@@ -924,10 +950,11 @@ static void unknown_keys_and_keys_a_type_does_not_use_are_ignored(void **state)
     assert_false(proto_has(m, PK_SEQ));
     proto_msg_free(m);
     /* Fields of a row are any known key; unknown ones are dropped. */
-    assert_int_equal(decode_text("{\"t\": \"ok\", \"rows\": [{\"t\": \"anything\", \"team\": \"A\", "
-                                 "\"mystery\": 1}]}",
-                                 true, &m, &err),
-                     0);
+    assert_int_equal(
+        decode_text("{\"t\": \"ok\", \"rows\": [{\"t\": \"anything\", \"team\": \"A\", "
+                    "\"mystery\": 1}]}",
+                    true, &m, &err),
+        0);
     assert_int_equal(m->v[PK_ROWS].m.n, 1);
     assert_string_equal(proto_str(&m->v[PK_ROWS].m.p[0], PK_TEAM), "A");
     proto_msg_free(m);
@@ -945,23 +972,33 @@ static void any_integer_width_and_string_width_is_accepted(void **state)
     assert_int_equal(proto_int(m, PK_VALUE, 0), 5);
     assert_int_equal(proto_int(m, PK_ITEM, 0), 1);
     proto_msg_free(m);
-    assert_int_equal(decode_text("{<d9 01 74>: <da 00 07 6b 65 79 77 6f 72 64>, \"text\": <db 00 00 "
-                                 "00 02 6f 6b>}",
-                                 false, &m, &err),
-                     0);
+    assert_int_equal(
+        decode_text("{<d9 01 74>: <da 00 07 6b 65 79 77 6f 72 64>, \"text\": <db 00 00 "
+                    "00 02 6f 6b>}",
+                    false, &m, &err),
+        0);
     assert_int_equal(m->type, PT_KEYWORD);
     assert_string_equal(proto_str(m, PK_TEXT), "ok");
     proto_msg_free(m);
     /* map16 and array16 headers for small counts. */
-    assert_int_equal(decode_text("<de 00 02> \"t\" \"theme.add\" \"text\" \"x\"", false, &m, &err), 0);
+    assert_int_equal(decode_text("<de 00 02> \"t\" \"theme.add\" \"text\" \"x\"", false, &m, &err),
+                     0);
     proto_msg_free(m);
 }
 
 static void tab_newline_and_all_of_unicode_are_allowed_in_text(void **state)
 {
     static const char *const ok[] = {
-        "tab\there", "line\nbreak", "\xc2\xa0nbsp", "\xdf\xbf", "\xe0\xa0\x80", "\xef\xbf\xbf",
-        "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "Zo\xc3\xab \xe2\x9c\x93 \xf0\x9f\x8c\xb1", "",
+        "tab\there",
+        "line\nbreak",
+        "\xc2\xa0nbsp",
+        "\xdf\xbf",
+        "\xe0\xa0\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf",
+        "Zo\xc3\xab \xe2\x9c\x93 \xf0\x9f\x8c\xb1",
+        "",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         assert_true(proto_utf8_ok(ok[i], strlen(ok[i])));
@@ -993,9 +1030,9 @@ static void error_echoes_the_id_whenever_it_could_be_read(void **state)
     assert_int_equal(decode_text("{\"t\": \"nope\", \"id\": 4294967295}", false, &m, &err),
                      PROTO_ERR_UNKNOWN_TYPE);
     assert_int_equal(err.id, 4294967295LL);
-    assert_int_equal(decode_text("{\"id\": 77, \"t\": \"score\", \"item\": 99, \"value\": 1}", false,
-                                 &m, &err),
-                     PROTO_ERR_OUT_OF_RANGE);
+    assert_int_equal(
+        decode_text("{\"id\": 77, \"t\": \"score\", \"item\": 99, \"value\": 1}", false, &m, &err),
+        PROTO_ERR_OUT_OF_RANGE);
     assert_int_equal(err.id, 77);
     assert_int_equal(err.key, PK_ITEM);
     /* An id that is itself wrong is not echoed. */
@@ -1009,9 +1046,9 @@ static void error_echoes_the_id_whenever_it_could_be_read(void **state)
     assert_int_equal(decode_text("{\"id\": 5, \"t\": <c1>}", false, &m, &err), PROTO_ERR_MALFORMED);
     assert_int_equal(err.id, -1);
     /* Ids of nested messages are not the request's. */
-    assert_int_equal(decode_text("{\"t\": \"ok\", \"rows\": [{\"id\": 5}], \"seq\": -1}", true, &m,
-                                 &err),
-                     PROTO_ERR_OUT_OF_RANGE);
+    assert_int_equal(
+        decode_text("{\"t\": \"ok\", \"rows\": [{\"id\": 5}], \"seq\": -1}", true, &m, &err),
+        PROTO_ERR_OUT_OF_RANGE);
     assert_int_equal(err.id, -1);
 }
 
@@ -1046,9 +1083,10 @@ static void protocol_md_tables_are_the_generated_ones(void **state)
         while (i < spec.len && b + i < e && b[i] == spec.p[i])
             i++;
         size_t from = i > 60 ? i - 60 : 0;
-        fail_msg("PROTOCOL.md differs from the catalogue at byte %zu:\n  doc: %.120s\n  gen: %.120s\n"
-                 "run: proto_tool spec --update proto/PROTOCOL.md",
-                 i, b + from, spec.p + from);
+        fail_msg(
+            "PROTOCOL.md differs from the catalogue at byte %zu:\n  doc: %.120s\n  gen: %.120s\n"
+            "run: proto_tool spec --update proto/PROTOCOL.md",
+            i, b + from, spec.p + from);
     }
     /* Only once. */
     assert_null(strstr(e, GEN_SPEC_BEGIN));
@@ -1181,7 +1219,8 @@ static bool same_value(const msgpack_object *a, const msgpack_object *b)
     case MSGPACK_OBJECT_STR:
     case MSGPACK_OBJECT_BIN:
         return a->via.str.size == b->via.str.size &&
-               memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0;
+               (a->via.str.size == 0 ||
+                memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0);
     case MSGPACK_OBJECT_ARRAY:
         if (a->via.array.size != b->via.array.size)
             return false;
@@ -1353,7 +1392,8 @@ static void suite_through_codec(const char *kind, const msgpack_object *got, con
     struct proto_error err;
     int rc = proto_decode(msg, plen + enc_len, true, &m, &err);
     if (rc != want)
-        fail_msg("%s via %s: got %d (%s), want %d", kind, proto_key_name(k), -rc, err.detail, -want);
+        fail_msg("%s via %s: got %d (%s), want %d", kind, proto_key_name(k), -rc, err.detail,
+                 -want);
     if (rc == 0) {
         if (check_value)
             assert_int_equal(m->v[k].i, iv);
@@ -1434,8 +1474,7 @@ static void suite_our_encoding_is_listed(const msgpack_object *got, const msgpac
         free(e);
     }
     if (!listed)
-        fail_msg("our encoding of a %s value is not one of the suite's",
-                 proto_key_name(k));
+        fail_msg("our encoding of a %s value is not one of the suite's", proto_key_name(k));
     free(body);
 }
 
@@ -1461,8 +1500,8 @@ static void msgpack_test_suite_every_encoding_is_accepted_and_read_right(void **
             const msgpack_object *encs = map_get(cs, "msgpack");
             assert_non_null(encs);
             /* The value's key; bignum wins over its rounded number. */
-            const char *kinds[] = {"bignum", "nil", "bool", "binary", "number", "string",
-                                   "array", "map", "timestamp", "ext"};
+            const char *kinds[] = {"bignum", "nil",   "bool", "binary",    "number",
+                                   "string", "array", "map",  "timestamp", "ext"};
             const char *kind = NULL;
             const msgpack_object *want = NULL;
             for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !want; i++)

@@ -775,13 +775,33 @@ static void f_rating(struct proto_msg *m)
     proto_set_int(m, PK_RATING, 4);
 }
 
+static void f_items(struct proto_msg *m)
+{
+    static const int64_t items[] = {0, 2};
+    proto_set_ints(m, PK_ITEMS, items, 2);
+}
+static void f_example(struct proto_msg *m)
+{
+    proto_set_int(m, PK_ITEM, 0);
+    proto_set_str(m, PK_TEXT, "Inwerkmap met buddy");
+}
+static void f_duration(struct proto_msg *m)
+{
+    proto_set_int(m, PK_DURATION, 60);
+}
+static void f_review(struct proto_msg *m)
+{
+    proto_set_int(m, PK_ACTION, 1);
+    proto_set_int(m, PK_RATING, 4);
+}
+
 #define REVIEWING (IN(ACTIONS) | IN(LOOK_AHEAD) | IN(SUMMARY))
 #define THEMING (IN(THEMES) | IN(DESIRED) | IN(ACTIONS))
 
 /* Every session request: who may send it, in which steps. */
 static const struct req_spec specs[] = {
     {PT_NEXT, F_, ANY, f_none},
-    {PT_BACK, F_, ANY & ~IN(LOBBY), f_none},
+    {PT_BACK, F_, ANY & ~IN(LOBBY), f_none}, /* in the lobby: back to a review only */
     {PT_REVEAL, F_, IN(SCORE), f_none},
     {PT_RESCORE, F_, ANY & ~IN(LOBBY), f_item},
     {PT_TURN_ORDER, F_, IN(EXPLAIN), f_mode},
@@ -812,6 +832,13 @@ static const struct req_spec specs[] = {
     {PT_SUMMARY, F_, IN(SUMMARY), f_text},
     {PT_REACTION, P_, IN(SUMMARY), f_text},
     {PT_EVALUATION, P_, IN(SUMMARY), f_rating},
+    /* instruments, timers and the review (test_engine_instruments.c) */
+    {PT_ITEMS_SELECT, F_, IN(REVIEW) | IN(LOBBY), f_items},
+    {PT_EXAMPLE_ADD, F_, ANY & ~IN(REVIEW) & ~IN(LOBBY), f_example},
+    {PT_TIMER_PAUSE, F_, ANY, f_none},
+    {PT_TIMER_RESUME, F_, ANY, f_none},
+    {PT_TIMER_EXTEND, F_, ANY, f_duration},
+    {PT_REVIEW_SET, F_, IN(REVIEW), f_review},
 };
 #define N_SPECS (sizeof(specs) / sizeof(specs[0]))
 
