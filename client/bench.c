@@ -152,6 +152,8 @@ static void go_load(struct bench *b)
     b->t_measure = b->t_load_start + (uint64_t)(b->o.warmup_s * 1e9);
     samples(b, &b->lwkd_load0, &b->pg_load0);
     b->self_cpu0 = proc_self_cpu_us();
+    b->self_load0 = proc_read(getpid(), false);
+    b->psi0 = proc_cpu_pressure_us();
     proc_machine(&b->mach_busy0, &b->mach_tot0);
     b->events_at_load0 = b->events;
     b->last_progress_ns = b->t_load_start;
@@ -182,6 +184,8 @@ static void go_drain(struct bench *b)
     uv_timer_stop(&b->tick);
     samples(b, &b->lwkd_load1, &b->pg_load1);
     b->self_cpu1 = proc_self_cpu_us();
+    b->self_load1 = proc_read(getpid(), false);
+    b->psi1 = proc_cpu_pressure_us();
     proc_machine(&b->mach_busy1, &b->mach_tot1);
     b->events_at_load1 = b->events;
     b->acked_at_load1 = b->acked;
@@ -287,6 +291,9 @@ struct figures {
     double sched_p99, sched_max;          /* ms */
     bool lwkd, pg;
     double lwkd_cpu_pct, pg_cpu_pct, bench_cpu_pct, machine_pct;
+    double lwkd_us_per_sub, bench_us_per_sub, pg_us_per_sub; /* CPU per acked submission */
+    /* Starvation: share of the load time spent runnable but without a CPU. */
+    double lwkd_wait_pct, bench_wait_pct, psi_pct;
     double rss_base, rss_idle, rss_end; /* KiB */
     double rss_per_conn;                /* bytes */
     bool db_on, db_failed, db_all;
@@ -332,6 +339,20 @@ static void compute(struct bench *b, struct figures *f)
     if (f->pg && f->load_s > 0) {
         double d = (double)b->pg_load1.cpu_ticks - (double)b->pg_load0.cpu_ticks;
         f->pg_cpu_pct = d > 0 ? d / tck / f->load_s * 100 : 0;
+    }
+    if (f->load_s > 0) {
+        if (b->lwkd_load1.ok)
+            f->lwkd_wait_pct =
+                (double)(b->lwkd_load1.wait_ns - b->lwkd_load0.wait_ns) / 1e9 / f->load_s * 100;
+        f->bench_wait_pct =
+            (double)(b->self_load1.wait_ns - b->self_load0.wait_ns) / 1e9 / f->load_s * 100;
+        f->psi_pct = (double)(b->psi1 - b->psi0) / 1e6 / f->load_s * 100;
+    }
+    if (f->acked_rate > 0) {
+        f->lwkd_us_per_sub = f->lwkd_cpu_pct * 1e4 / f->acked_rate;
+        f->pg_us_per_sub = f->pg_cpu_pct * 1e4 / f->acked_rate;
+        f->bench_us_per_sub =
+            (double)(b->self_cpu1 - b->self_cpu0) / f->load_s / f->acked_rate;
     }
     if (f->load_s > 0) {
         f->bench_cpu_pct = (double)(b->self_cpu1 - b->self_cpu0) / 1e6 / f->load_s * 100;
@@ -410,17 +431,21 @@ static void report_json(struct bench *b, const struct figures *f)
            b->conns_failed, b->conns_dropped, (unsigned long long)b->kiosk_missing,
            (unsigned long long)b->latency_unmatched, (unsigned long long)b->protocol_errors);
     if (f->lwkd)
-        printf("\"lwkd\": {\"pid\": %d, \"rss_base_kib\": %.0f, \"rss_idle_kib\": %.0f, "
+        printf("\"%s\": {\"pid\": %d, \"rss_base_kib\": %.0f, \"rss_idle_kib\": %.0f, "
                "\"rss_end_kib\": %.0f, \"rss_per_idle_connection_bytes\": %.0f, "
-               "\"cpu_load_pct\": %.1f}, ",
-               o->lwkd_pid, f->rss_base, f->rss_idle, f->rss_end, f->rss_per_conn,
-               f->lwkd_cpu_pct);
+               "\"cpu_load_pct\": %.1f, \"cpu_us_per_submission\": %.1f, "
+               "\"cpu_wait_pct\": %.1f}, ",
+               ops->name, o->lwkd_pid, f->rss_base, f->rss_idle, f->rss_end, f->rss_per_conn,
+               f->lwkd_cpu_pct, f->lwkd_us_per_sub, f->lwkd_wait_pct);
     else
-        printf("\"lwkd\": null, ");
+        printf("\"%s\": null, ", ops->name);
     if (f->pg)
-        printf("\"postgres_cpu_load_pct\": %.1f, ", f->pg_cpu_pct);
-    printf("\"bench_cpu_load_pct\": %.1f, \"machine_cpu_load_pct\": %.1f, ", f->bench_cpu_pct,
-           f->machine_pct);
+        printf("\"postgres_cpu_load_pct\": %.1f, \"postgres_cpu_us_per_submission\": %.1f, ",
+               f->pg_cpu_pct, f->pg_us_per_sub);
+    printf("\"bench_cpu_load_pct\": %.1f, \"bench_cpu_us_per_submission\": %.1f, "
+           "\"bench_cpu_wait_pct\": %.1f, \"machine_cpu_load_pct\": %.1f, "
+           "\"cpu_pressure_pct\": %.1f, ",
+           f->bench_cpu_pct, f->bench_us_per_sub, f->bench_wait_pct, f->machine_pct, f->psi_pct);
     if (f->db_on)
         printf("\"db\": {\"error\": %s%s%s, \"rows_per_s\": %.1f, \"lag_ms\": {\"count\": %llu, "
                "\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, \"poll_ms\": %d, "
@@ -470,15 +495,23 @@ static void report_table(struct bench *b, const struct figures *f, FILE *out)
             fprintf(out, "  %-28s %llu\n", i ? proto_err_name(i) : "other",
                     (unsigned long long)b->errors_by_code[i]);
     if (f->lwkd) {
-        fprintf(out, "  %-28s base %.0f KiB, idle %.0f KiB, end %.0f KiB\n", "lwkd RSS",
-                f->rss_base, f->rss_idle, f->rss_end);
-        fprintf(out, "  %-28s %.0f bytes\n", "lwkd RSS per idle conn", f->rss_per_conn);
-        fprintf(out, "  %-28s %.1f %% of a core\n", "lwkd CPU under load", f->lwkd_cpu_pct);
+        char l1[40], l2[40], l3[40];
+        snprintf(l1, sizeof(l1), "%s RSS", ops->name);
+        snprintf(l2, sizeof(l2), "%s RSS per idle conn", ops->name);
+        snprintf(l3, sizeof(l3), "%s CPU under load", ops->name);
+        fprintf(out, "  %-28s base %.0f KiB, idle %.0f KiB, end %.0f KiB\n", l1, f->rss_base,
+                f->rss_idle, f->rss_end);
+        fprintf(out, "  %-28s %.0f bytes\n", l2, f->rss_per_conn);
+        fprintf(out, "  %-28s %.1f %% of a core (%.1f us/submission; %.0f %% waiting for a CPU)\n",
+                l3, f->lwkd_cpu_pct, f->lwkd_us_per_sub, f->lwkd_wait_pct);
     }
     if (f->pg)
-        fprintf(out, "  %-28s %.1f %% of a core\n", "PostgreSQL CPU under load", f->pg_cpu_pct);
-    fprintf(out, "  %-28s %.1f %% of a core (machine: %.0f %% of one core busy)\n",
-            "bench CPU under load", f->bench_cpu_pct, f->machine_pct);
+        fprintf(out, "  %-28s %.1f %% of a core (%.1f us/submission)\n",
+                "PostgreSQL CPU under load", f->pg_cpu_pct, f->pg_us_per_sub);
+    fprintf(out, "  %-28s %.1f %% of a core (%.1f us/submission; %.0f %% waiting for a CPU)\n",
+            "bench CPU under load", f->bench_cpu_pct, f->bench_us_per_sub, f->bench_wait_pct);
+    fprintf(out, "  %-28s %.0f %% of one core busy, CPU pressure %.0f %% (all processes)\n",
+            "machine", f->machine_pct, f->psi_pct);
     if (f->db_on) {
         if (f->db_failed)
             fprintf(out, "  %-28s skipped: %s\n", "PostgreSQL", f->db_error);
@@ -531,7 +564,7 @@ static void usage(FILE *out)
             "  --changes N             submissions per participant per round (default 3)\n"
             "  --keywords N            keywords per first-pass explanation (default 2)\n"
             "  --connect-concurrency N connections being set up at once (default 256)\n"
-            "  --lwkd-pid PID          sample lwkd's CPU and RSS from /proc\n"
+            "  --lwkd-pid PID          sample lwkd's (or Redis's) CPU and RSS from /proc\n"
             "  --pg-pid PID            sample PostgreSQL's CPU (postmaster and children)\n"
             "  --db CONNINFO           measure rows/s and lag to PostgreSQL\n"
             "  --db-poll-ms N          database poll interval (default 100)\n"
@@ -562,7 +595,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
         {"rate", 1, 0, O_RATE},           {"closed", 0, 0, O_CLOSED},
         {"inflight", 1, 0, O_INFLIGHT},   {"changes", 1, 0, O_CHANGES},
         {"keywords", 1, 0, O_KEYWORDS},   {"connect-concurrency", 1, 0, O_CONC},
-        {"lwkd-pid", 1, 0, O_LWKD_PID},   {"pg-pid", 1, 0, O_PG_PID},
+        {"lwkd-pid", 1, 0, O_LWKD_PID},   {"server-pid", 1, 0, O_LWKD_PID},
+        {"pg-pid", 1, 0, O_PG_PID},
         {"db", 1, 0, O_DB},               {"db-poll-ms", 1, 0, O_DB_POLL},
         {"db-wait", 1, 0, O_DB_WAIT},     {"unit", 1, 0, O_UNIT},
         {"redis-fanout", 1, 0, O_FANOUT}, {"no-end", 0, 0, O_NO_END},

@@ -35,6 +35,7 @@ struct proc_sample {
     bool ok;
     uint64_t cpu_ticks; /* utime + stime (+ children's, for a process tree) */
     uint64_t rss_kib;
+    uint64_t wait_ns; /* time runnable but waiting for a CPU (schedstat) */
 };
 
 /* One process, or (tree) the process and its direct children, e.g. a postmaster. */
@@ -42,6 +43,8 @@ struct proc_sample proc_read(int pid, bool tree);
 /* Machine-wide busy and total jiffies from /proc/stat. */
 void proc_machine(uint64_t *busy, uint64_t *total);
 uint64_t proc_self_cpu_us(void);
+/* Cumulative microseconds some task waited for a CPU (/proc/pressure/cpu). */
+uint64_t proc_cpu_pressure_us(void);
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -117,6 +120,8 @@ struct bench {
     struct proc_sample lwkd_base, lwkd_idle, lwkd_load0, lwkd_load1, lwkd_end;
     struct proc_sample pg_load0, pg_load1;
     uint64_t self_cpu0, self_cpu1, mach_busy0, mach_busy1, mach_tot0, mach_tot1;
+    struct proc_sample self_load0, self_load1;
+    uint64_t psi0, psi1;
     uint64_t events_at_load0, events_at_load1, acked_at_load1;
 
     /* database poller (optional) */

@@ -71,6 +71,7 @@ struct lconn {
     uint32_t qhead, qlen, qcap;
     uint64_t t_connect_ns, last_tx_ms;
     int quota;      /* score submissions left in this round */
+    int elig_pos;   /* index in the target's eligible list, or -1 */
     int scores_out; /* score requests without a reply */
     struct proto_framer fr;
 };
@@ -143,13 +144,14 @@ struct lwk_target {
     int sessions_ready, sessions_failed;
     struct lconn **queue; /* connections waiting to connect */
     size_t q_head, q_len, q_cap;
-    struct lconn **rr; /* participants, interleaved by session, for the open loop */
-    size_t n_rr, rr_next;
+    size_t n_parts;
     int open_handles;
     struct lconn admin;
     int admin_step;
     int64_t unit, org;
     int ends_out;
+    struct lconn **elig; /* participants with quota left in a score step */
+    size_t n_elig;
     uint64_t rng;
     int errors_logged;
 };
@@ -181,6 +183,25 @@ static struct lwk_target *target_of(struct lconn *c)
 {
     (void)c;
     return g_target;
+}
+
+/* The eligible list: who may submit now (a uniform random pick spreads the load). */
+static void elig_add(struct lwk_target *t, struct lconn *c)
+{
+    if (c->elig_pos >= 0)
+        return;
+    c->elig_pos = (int)t->n_elig;
+    t->elig[t->n_elig++] = c;
+}
+
+static void elig_remove(struct lwk_target *t, struct lconn *c)
+{
+    if (c->elig_pos < 0)
+        return;
+    struct lconn *last = t->elig[--t->n_elig];
+    t->elig[c->elig_pos] = last;
+    last->elig_pos = c->elig_pos;
+    c->elig_pos = -1;
 }
 
 static const char *role_name(int r)
@@ -326,6 +347,12 @@ static void session_failed(struct lsess *s, const char *why)
     if (s->failed)
         return;
     s->failed = true;
+    for (int i = 2; i < s->n_conns; i++)
+        if (s->conns[i].quota > 0) {
+            elig_remove(t, &s->conns[i]);
+            s->quota_left -= s->conns[i].quota;
+            s->conns[i].quota = 0;
+        }
     s->phase = SP_STUCK;
     if (t->errors_logged++ < 10)
         bench_log(t->b, "session %d: %s", s->idx, why);
@@ -546,6 +573,8 @@ static void enter_score(struct lsess *s)
         struct lconn *c = &s->conns[i];
         c->quota = c->state == C_READY ? t->b->o.changes : 0;
         s->quota_left += c->quota;
+        if (c->quota > 0)
+            elig_add(t, c);
     }
     if (t->b->o.closed)
         for (int i = 2; i < s->n_conns; i++)
@@ -996,7 +1025,8 @@ static void send_score(struct lconn *c)
     proto_msg_init(&m, PT_SCORE);
     proto_set_int(&m, PK_ITEM, s->items[i]);
     proto_set_int(&m, PK_VALUE, s->vmin[i] + (int)(rnd(t) % (uint32_t)(s->vmax[i] - s->vmin[i] + 1)));
-    c->quota--;
+    if (--c->quota == 0)
+        elig_remove(t, c);
     s->quota_left--;
     c->scores_out++;
     s->scores_out++;
@@ -1021,15 +1051,11 @@ static bool lwk_submit(struct bench *b, uint64_t t_intended)
 {
     struct lwk_target *t = T(b);
     (void)t_intended;
-    for (size_t n = 0; n < t->n_rr; n++) {
-        struct lconn *c = t->rr[t->rr_next];
-        t->rr_next = (t->rr_next + 1) % t->n_rr;
-        if (eligible(c)) {
-            send_score(c);
-            return true;
-        }
-    }
-    return false;
+    if (t->n_elig == 0)
+        return false;
+    struct lconn *c = t->elig[rnd(t) % t->n_elig];
+    send_score(c);
+    return true;
 }
 
 /* ---- admin: a team unit for the database ---------------------------------- */
@@ -1104,9 +1130,9 @@ static int lwk_setup(struct bench *b)
     t->n_sess = b->o.sessions;
     t->sess = calloc((size_t)t->n_sess, sizeof(*t->sess));
     int per = b->o.participants + 2;
-    t->n_rr = (size_t)t->n_sess * (size_t)b->o.participants;
-    t->rr = calloc(t->n_rr, sizeof(*t->rr));
-    if (!t->sess || !t->rr)
+    t->n_parts = (size_t)t->n_sess * (size_t)b->o.participants;
+    t->elig = calloc(t->n_parts + 1, sizeof(*t->elig));
+    if (!t->sess || !t->elig)
         return -1;
     for (int i = 0; i < t->n_sess; i++) {
         struct lsess *s = &t->sess[i];
@@ -1128,14 +1154,14 @@ static int lwk_setup(struct bench *b)
             c->s = s;
             c->role = k == 0 ? R_FAC : k == 1 ? R_KIOSK : R_PART;
             c->idx = k - 2;
-            if (k >= 2)
-                t->rr[(size_t)(k - 2) * (size_t)t->n_sess + (size_t)i] = c;
+            c->elig_pos = -1;
         }
     }
     b->conns_wanted = t->n_sess * per;
     if (b->o.db && t->unit <= 0 && b->o.token) {
         t->admin.role = R_ADMIN;
         t->admin.idx = -1;
+        t->admin.elig_pos = -1;
         conn_start(&t->admin);
     } else {
         start_facilitators(t);

@@ -126,6 +126,36 @@ static uint64_t rss_of(int pid)
     return kib;
 }
 
+static uint64_t wait_of(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    unsigned long long run = 0, wait = 0;
+    if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+        wait = 0;
+    fclose(f);
+    return wait;
+}
+
+uint64_t proc_cpu_pressure_us(void)
+{
+    FILE *f = fopen("/proc/pressure/cpu", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    uint64_t total = 0;
+    if (fgets(line, sizeof(line), f)) {
+        const char *t = strstr(line, "total=");
+        if (t)
+            total = strtoull(t + 6, NULL, 10);
+    }
+    fclose(f);
+    return total;
+}
+
 struct proc_sample proc_read(int pid, bool tree)
 {
     struct proc_sample s = {0};
@@ -133,6 +163,7 @@ struct proc_sample proc_read(int pid, bool tree)
         return s;
     s.ok = true;
     s.rss_kib = rss_of(pid);
+    s.wait_ns = wait_of(pid);
     if (!tree)
         return s;
     DIR *d = opendir("/proc");
@@ -146,6 +177,7 @@ struct proc_sample proc_read(int pid, bool tree)
         if (child > 0 && child != pid && stat_of(child, &t, &pp) && pp == pid) {
             s.cpu_ticks += t;
             s.rss_kib += rss_of(child);
+            s.wait_ns += wait_of(child);
         }
     }
     closedir(d);

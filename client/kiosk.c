@@ -39,13 +39,13 @@ struct kiosk {
     struct lwkc_opts opts;
     const char *code;
     char server[300];
-    struct lwkc *conn;  /* NULL between a give-up and the next attempt */
-    struct lwkc *dead;  /* freed by the reaper, outside lwkc's own callbacks */
+    struct lwkc *conn; /* NULL between a give-up and the next attempt */
+    struct lwkc *dead; /* freed by the reaper, outside lwkc's own callbacks */
     enum kiosk_conn state;
     bool ever_ready;
     char why[160];
     struct kiosk_sync sync;
-    int64_t resync_id;  /* id of our last resync request, or 0 */
+    int64_t resync_id; /* id of our last resync request, or 0 */
     bool awaiting_snapshot;
 
     uv_check_t redraw;
@@ -205,10 +205,16 @@ static void send_resync(struct kiosk *k, bool delta)
 static void sync_result(struct kiosk *k, enum kiosk_sync_result r)
 {
     switch (r) {
-    case KIOSK_SYNC_IGNORED: return;
-    case KIOSK_SYNC_CHANGED: break;
-    case KIOSK_SYNC_RESYNC: send_resync(k, true); break;
-    case KIOSK_SYNC_FULL: send_resync(k, false); break;
+    case KIOSK_SYNC_IGNORED:
+        return;
+    case KIOSK_SYNC_CHANGED:
+        break;
+    case KIOSK_SYNC_RESYNC:
+        send_resync(k, true);
+        break;
+    case KIOSK_SYNC_FULL:
+        send_resync(k, false);
+        break;
     }
     mark_dirty(k);
 }
@@ -254,13 +260,13 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
             return;
         }
         if (k->awaiting_snapshot || (k->resync_id && id == k->resync_id)) {
-            /* Our history does not fit the server's (since past its end): start over. */
-            bool was_full = k->sync.want_full && !k->sync.have;
+            /* No snapshot for what we asked (a since past the server's end, say):
+             * start over from a whole one, a few times at most per connection. */
             k->awaiting_snapshot = false;
             k->resync_id = 0;
             kiosk_sync_reset(&k->sync);
             k->sync.want_full = true;
-            if (!was_full || k->sync.failures++ < 3)
+            if (k->sync.failures++ < 3)
                 send_resync(k, false);
             mark_dirty(k);
         }
@@ -489,16 +495,36 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "H:p:S:Vh", opts, NULL)) != -1) {
         switch (c) {
-        case 'H': k.opts.host = optarg; break;
-        case 'p': k.opts.port = atoi(optarg); break;
-        case 'S': k.opts.socket_path = optarg; break;
-        case OPT_PAGE: k.page_s = atoi(optarg) > 0 ? atoi(optarg) : DEFAULT_PAGE_S; break;
-        case OPT_EXIT_DELAY: k.exit_delay_s = atoi(optarg) >= 0 ? atoi(optarg) : 0; break;
-        case OPT_NO_COLOR: k.color = false; break;
-        case OPT_ASCII: k.ascii = true; break;
-        case 'V': printf("lwk-kiosk %s (protocol %d)\n", LWK_VERSION, PROTO_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'H':
+            k.opts.host = optarg;
+            break;
+        case 'p':
+            k.opts.port = atoi(optarg);
+            break;
+        case 'S':
+            k.opts.socket_path = optarg;
+            break;
+        case OPT_PAGE:
+            k.page_s = atoi(optarg) > 0 ? atoi(optarg) : DEFAULT_PAGE_S;
+            break;
+        case OPT_EXIT_DELAY:
+            k.exit_delay_s = atoi(optarg) >= 0 ? atoi(optarg) : 0;
+            break;
+        case OPT_NO_COLOR:
+            k.color = false;
+            break;
+        case OPT_ASCII:
+            k.ascii = true;
+            break;
+        case 'V':
+            printf("lwk-kiosk %s (protocol %d)\n", LWK_VERSION, PROTO_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind < argc)

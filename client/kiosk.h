@@ -51,8 +51,8 @@ struct kiosk_sync {
     bool vote_closed_seen; /* a vote.closed was applied: themes' votes are real */
     bool resync_pending;   /* a resync was asked for; gaps until it comes are expected */
     bool want_full;        /* the next snapshot may not be a delta of st */
-    int failures;          /* snapshots in a row that did not apply; the shell clears it on welcome */
-    uint64_t applied;      /* events applied since start (for tests and logs) */
+    int failures;     /* snapshots in a row that did not apply; the shell clears it on welcome */
+    uint64_t applied; /* events applied since start (for tests and logs) */
 };
 
 enum kiosk_sync_result {
@@ -104,15 +104,15 @@ enum countdown_state kiosk_countdown_text(const struct kiosk_countdown *cd, uint
 struct kiosk_view {
     const struct kiosk_sync *sync;
     enum kiosk_conn conn;
-    const char *code;      /* the kiosk code given */
-    const char *server;    /* "host:port" or the socket path, for messages */
-    const char *why;       /* English reason of the last connection failure, or NULL */
-    uint64_t down_ms;      /* time since the connection was lost */
-    int exit_in_s;         /* UNKNOWN_CODE / GONE: seconds until exit */
-    const char *notice;    /* a notice from the server, or NULL */
+    const char *code;                 /* the kiosk code given */
+    const char *server;               /* "host:port" or the socket path, for messages */
+    const char *why;                  /* English reason of the last connection failure, or NULL */
+    uint64_t down_ms;                 /* time since the connection was lost */
+    int exit_in_s;                    /* UNKNOWN_CODE / GONE: seconds until exit */
+    const char *notice;               /* a notice from the server, or NULL */
     struct kiosk_countdown countdown; /* a test hook; the session's own timer wins */
-    uint64_t now_ms;       /* wall clock */
-    unsigned page_tick;    /* advanced by the page timer */
+    uint64_t now_ms;                  /* wall clock */
+    unsigned page_tick;               /* advanced by the page timer */
     bool color, ascii;
     bool known_before; /* UNKNOWN_CODE: the session was there before (the server forgot it) */
 };

@@ -27,16 +27,17 @@
 
 enum role {
     RL_NORMAL,
-    RL_HEADER,  /* the header bar */
-    RL_TITLE,   /* large step title */
-    RL_ACCENT,  /* vermogen, current speaker, codes */
-    RL_BAR,     /* bars of the distribution, current scores */
-    RL_BAR2,    /* desired score bars */
-    RL_WARN,    /* divided, countdown near the end, pauses */
-    RL_ALERT,   /* connection lost, overrun, unknown code */
-    RL_OK,      /* scored, online, connected */
-    RL_DIM,     /* labels, not yet */
-    RL_LABEL,   /* bold labels */
+    RL_HEADER, /* the header bar */
+    RL_TITLE,  /* large step title */
+    RL_ACCENT, /* vermogen, current speaker, codes */
+    RL_BAR,    /* bars of the distribution, current scores */
+    RL_BAR2,   /* desired score bars */
+    RL_WARN,   /* divided, countdown near the end, pauses */
+    RL_ALERT,  /* connection lost, overrun, unknown code */
+    RL_OK,     /* scored, online, connected */
+    RL_DIM,    /* labels, not yet */
+    RL_LABEL,  /* bold labels */
+    RL_CODE,   /* the join code on the header bar */
     RL__COUNT
 };
 
@@ -61,32 +62,45 @@ void kiosk_draw_init(bool color)
     init_pair(RL_OK, COLOR_GREEN, bg);
     init_pair(RL_DIM, COLOR_WHITE, bg);
     init_pair(RL_LABEL, COLOR_WHITE, bg);
+    init_pair(RL_CODE, COLOR_YELLOW, COLOR_BLUE);
 }
 
 static attr_t attr_of(enum role r)
 {
     if (use_color) {
         switch (r) {
-        case RL_NORMAL: return A_NORMAL;
+        case RL_NORMAL:
+            return A_NORMAL;
         case RL_TITLE:
         case RL_ACCENT:
         case RL_HEADER:
         case RL_WARN:
         case RL_ALERT:
-        case RL_LABEL: return COLOR_PAIR(r) | A_BOLD;
-        case RL_DIM: return COLOR_PAIR(r) | A_DIM;
-        default: return COLOR_PAIR(r);
+        case RL_LABEL:
+        case RL_CODE:
+            return COLOR_PAIR(r) | A_BOLD;
+        case RL_DIM:
+            return COLOR_PAIR(r) | A_DIM;
+        default:
+            return COLOR_PAIR(r);
         }
     }
     switch (r) {
-    case RL_HEADER: return A_REVERSE;
+    case RL_HEADER:
+        return A_REVERSE;
     case RL_TITLE:
     case RL_ACCENT:
-    case RL_LABEL: return A_BOLD;
+    case RL_LABEL:
+        return A_BOLD;
     case RL_WARN:
-    case RL_ALERT: return A_REVERSE | A_BOLD;
-    case RL_DIM: return A_DIM;
-    default: return A_NORMAL;
+    case RL_ALERT:
+        return A_REVERSE | A_BOLD;
+    case RL_DIM:
+        return A_DIM;
+    case RL_CODE:
+        return A_REVERSE | A_BOLD | A_UNDERLINE;
+    default:
+        return A_NORMAL;
     }
 }
 
@@ -100,14 +114,45 @@ struct syms {
 };
 
 static const struct syms utf8_syms = {
-    "\u2588", "\u2591", "\u2502", "\u2500", "\u253c", "\u250c", "\u2510", "\u2514", "\u2518",
-    "\u25cf", "\u25cb", "\u2713", "\u2026", "\u25b2", "\u2192", "\u2022", "\u00b7",
+    "\u2588",
+    "\u2591",
+    "\u2502",
+    "\u2500",
+    "\u253c",
+    "\u250c",
+    "\u2510",
+    "\u2514",
+    "\u2518",
+    "\u25cf",
+    "\u25cb",
+    "\u2713",
+    "\u2026",
+    "\u25b2",
+    "\u2192",
+    "\u2022",
+    "\u00b7",
     L'\u2026',
     {"\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589", "\u2588"},
 };
 
 static const struct syms ascii_syms = {
-    "#", ".", "|", "-", "+", "+", "+", "+", "+", "*", "o", "+", ".", "!", "->", "*", "-",
+    "#",
+    ".",
+    "|",
+    "-",
+    "+",
+    "+",
+    "+",
+    "+",
+    "+",
+    "*",
+    "o",
+    "+",
+    ".",
+    "!",
+    "->",
+    "*",
+    "-",
     L'~',
     {"", "", "", "#", "#", "#", "#", "#"},
 };
@@ -391,21 +436,27 @@ static void fmt_median(char *buf, size_t cap, double v)
 
 /* ---- bars -------------------------------------------------------------- */
 
-/* A horizontal bar of value/max over width columns, with eighths. */
-static void put_bar(int y, int x, int width, double value, double max, enum role r)
+/* A horizontal bar of value/max over width columns, with eighths; returns the columns used. */
+static int put_bar(int y, int x, int width, double value, double max, enum role r)
 {
     if (width <= 0 || max <= 0 || value <= 0)
-        return;
+        return 0;
     double cells = value / max * width;
     if (cells > width)
         cells = width;
     int full = (int)cells;
     int eighth = (int)((cells - full) * 8);
     put_sym(y, x, r, D.sym->block, full);
-    if (eighth > 0 && full < width && D.sym->eighths[eighth - 1][0])
+    if (eighth > 0 && full < width && D.sym->eighths[eighth - 1][0]) {
         put_sym(y, x + full, r, D.sym->eighths[eighth - 1], 1);
-    else if (full == 0)
+        return full + 1;
+    }
+    if (full == 0) {
+        /* never invisible: a value above zero shows at least a sliver */
         put_sym(y, x, r, D.sym->eighths[0][0] ? D.sym->eighths[0] : D.sym->block, 1);
+        return 1;
+    }
+    return full;
 }
 
 /* "page 2/3" in the bottom right of a box. */
@@ -439,16 +490,26 @@ static const char *instrument_title(const char *key)
 static const char *phase_title(enum proto_phase p)
 {
     switch (p) {
-    case PROTO_PHASE_REVIEW: return _("Review");
-    case PROTO_PHASE_LOBBY: return _("Welcome");
-    case PROTO_PHASE_SCORE: return _("Score");
-    case PROTO_PHASE_EXPLAIN: return _("Explanation");
-    case PROTO_PHASE_THEMES: return _("Themes");
-    case PROTO_PHASE_DESIRED: return _("Desired score");
-    case PROTO_PHASE_ACTIONS: return _("Actions");
-    case PROTO_PHASE_LOOK_AHEAD: return _("Look ahead");
-    case PROTO_PHASE_SUMMARY: return _("Summary");
-    case PROTO_PHASE_CLOSED: return _("Closed");
+    case PROTO_PHASE_REVIEW:
+        return _("Review");
+    case PROTO_PHASE_LOBBY:
+        return _("Welcome");
+    case PROTO_PHASE_SCORE:
+        return _("Score");
+    case PROTO_PHASE_EXPLAIN:
+        return _("Explanation");
+    case PROTO_PHASE_THEMES:
+        return _("Themes");
+    case PROTO_PHASE_DESIRED:
+        return _("Desired score");
+    case PROTO_PHASE_ACTIONS:
+        return _("Actions");
+    case PROTO_PHASE_LOOK_AHEAD:
+        return _("Look ahead");
+    case PROTO_PHASE_SUMMARY:
+        return _("Summary");
+    case PROTO_PHASE_CLOSED:
+        return _("Closed");
     }
     return "";
 }
@@ -459,13 +520,19 @@ static const char *phase_step(const struct session_state *st)
     if (!st->instrument || strcmp(st->instrument, "lwk-meting"))
         return NULL;
     switch (st->phase) {
-    case PROTO_PHASE_SCORE: return _("step 1a");
-    case PROTO_PHASE_EXPLAIN: return _("step 1b");
+    case PROTO_PHASE_SCORE:
+        return _("step 1a");
+    case PROTO_PHASE_EXPLAIN:
+        return _("step 1b");
     case PROTO_PHASE_THEMES:
-    case PROTO_PHASE_DESIRED: return _("step 3a");
-    case PROTO_PHASE_ACTIONS: return _("step 3b");
-    case PROTO_PHASE_LOOK_AHEAD: return _("step 4");
-    default: return NULL;
+    case PROTO_PHASE_DESIRED:
+        return _("step 3a");
+    case PROTO_PHASE_ACTIONS:
+        return _("step 3b");
+    case PROTO_PHASE_LOOK_AHEAD:
+        return _("step 4");
+    default:
+        return NULL;
     }
 }
 
@@ -541,11 +608,25 @@ static void draw_header(void)
     const char *state;
     const char *dot = D.sym->on;
     switch (D.v->conn) {
-    case KIOSK_CONNECTED: state = _("connected"); break;
-    case KIOSK_CONNECTING: state = _("connecting"); dot = D.sym->off; break;
-    case KIOSK_LOST: state = _("connection lost"); dot = D.sym->off; break;
-    case KIOSK_UNREACHABLE: state = _("no connection"); dot = D.sym->off; break;
-    default: state = _("not connected"); dot = D.sym->off; break;
+    case KIOSK_CONNECTED:
+        state = _("connected");
+        break;
+    case KIOSK_CONNECTING:
+        state = _("connecting");
+        dot = D.sym->off;
+        break;
+    case KIOSK_LOST:
+        state = _("connection lost");
+        dot = D.sym->off;
+        break;
+    case KIOSK_UNREACHABLE:
+        state = _("no connection");
+        dot = D.sym->off;
+        break;
+    default:
+        state = _("not connected");
+        dot = D.sym->off;
+        break;
     }
     char right[256];
     snprintf(right, sizeof(right), "%s %s  %s ", dot, state, clock);
@@ -557,8 +638,7 @@ static void draw_header(void)
         snprintf(st, sizeof(st), " %s %s ", dot, state);
         int sc = text_cols(st);
         put_text(0, D.W - sc - (int)strlen(clock) - 2, sc, RL_ALERT, st);
-        put_textf(0, D.W - (int)strlen(clock) - 1, (int)strlen(clock) + 1, RL_HEADER, "%s ",
-                  clock);
+        put_textf(0, D.W - (int)strlen(clock) - 1, (int)strlen(clock) + 1, RL_HEADER, "%s ", clock);
         x = D.W - sc - (int)strlen(clock) - 2;
     } else {
         put_text(0, x, rc, RL_HEADER, right);
@@ -570,12 +650,7 @@ static void draw_header(void)
         int cc = text_cols(code);
         if (cc < left_max - 10) {
             x -= cc + 2;
-            put_text(0, x, cc, RL_ACCENT, code);
-            if (use_color) {
-                /* the code stands out on the bar */
-                attrset(COLOR_PAIR(RL_HEADER) | A_BOLD | A_REVERSE);
-                put_text(0, x, cc, RL_NORMAL, code);
-            }
+            put_text(0, x, cc, RL_CODE, code);
             left_max = x - 2;
         }
     }
@@ -607,8 +682,8 @@ static void draw_footer(void)
     switch (D.v->conn) {
     case KIOSK_LOST:
         fill_row(y, RL_ALERT);
-        snprintf(msg, sizeof(msg), _(" %s Connection lost %s ago. Reconnecting%s "),
-                 D.sym->warn, since, D.sym->pending);
+        snprintf(msg, sizeof(msg), _(" %s Connection lost %s ago. Reconnecting%s "), D.sym->warn,
+                 since, D.sym->pending);
         put_text(y, 0, D.W, RL_ALERT, msg);
         return;
     case KIOSK_UNREACHABLE:
@@ -653,8 +728,8 @@ static void draw_footer(void)
         int n = state_live_participants(D.st), on = 0;
         for (int i = 0; i < D.st->n_participants; i++)
             on += live(&D.st->participants[i]) && D.st->participants[i].online;
-        snprintf(msg, sizeof(msg), ngettext(" %d participant, %d online", " %d participants, %d online", n),
-                 n, on);
+        snprintf(msg, sizeof(msg),
+                 ngettext(" %d participant, %d online", " %d participants, %d online", n), n, on);
         put_text(y, 0, D.W - 12, RL_DIM, msg);
     }
     put_text(y, D.W - 10, 10, RL_DIM, "lwk-kiosk ");
@@ -763,9 +838,11 @@ static int draw_title(void)
         if (item) {
             x += put_textf(bottom, x, D.W - x, RL_DIM, _("capability %d of %d"),
                            session_index(st->item), session_items());
-            if (st->round > 1)
-                x += put_textf(bottom, x, D.W - x, RL_DIM, "  %s ", D.sym->dot) +
-                     put_textf(bottom, x + 4, D.W - x - 4, RL_DIM, _("round %d"), st->round);
+            if (st->round > 1) {
+                char round[64];
+                snprintf(round, sizeof(round), _("round %d"), st->round);
+                x += put_textf(bottom, x, D.W - x, RL_DIM, "  %s %s", D.sym->dot, round);
+            }
             x += 2;
         }
         if (st->timer.entry >= 0 && st->timer.entry < st->n_agenda &&
@@ -794,7 +871,7 @@ static void draw_name_grid(int y0, int x0, int h, int w, const struct name_cell 
         return;
     int maxw = 0;
     for (int i = 0; i < n; i++) {
-        int c = text_cols(cells[i].name);
+        int c = text_cols(cells[i].name ? cells[i].name : "?");
         if (c > maxw)
             maxw = c;
     }
@@ -820,7 +897,7 @@ static void draw_name_grid(int y0, int x0, int h, int w, const struct name_cell 
         int r = k % h, c = k / h;
         int x = x0 + c * cellw;
         put_text(y0 + r, x, 2, cells[i].mark_role, cells[i].mark);
-        put_text(y0 + r, x + 2, cellw - 3, cells[i].name_role, cells[i].name);
+        put_text(y0 + r, x + 2, cellw - 3, cells[i].name_role, cells[i].name ? cells[i].name : "?");
     }
 }
 
@@ -849,8 +926,7 @@ static void draw_lobby(int y0, int y1)
         if (!live(p))
             continue;
         cells[k++] = (struct name_cell){p->name, p->online ? D.sym->on : D.sym->off,
-                                        p->online ? RL_OK : RL_DIM,
-                                        p->online ? RL_NORMAL : RL_DIM};
+                                        p->online ? RL_OK : RL_DIM, p->online ? RL_NORMAL : RL_DIM};
     }
     if (k == 0)
         put_text(y + 1, 3, D.W - 4, RL_DIM, _("Nobody yet."));
@@ -861,11 +937,16 @@ static void draw_lobby(int y0, int y1)
 static const char *status_name(int status)
 {
     switch (status) {
-    case 0: return _("open");
-    case 1: return _("in progress");
-    case 2: return _("done");
-    case 3: return _("dropped");
-    default: return "";
+    case 0:
+        return _("open");
+    case 1:
+        return _("in progress");
+    case 2:
+        return _("done");
+    case 3:
+        return _("dropped");
+    default:
+        return "";
     }
 }
 
@@ -891,9 +972,9 @@ static void draw_review(int y0, int y1)
         if (st->previous_date[0])
             fmt_date(date, sizeof(date), st->previous_date);
         if (date[0])
-            put_textf(y, 1, D.W - 2, RL_LABEL, _("Last time (%s)"), date);
+            put_textf(y, 1, D.W - 2, RL_LABEL, _("Scores last time (%s)"), date);
         else
-            put_text(y, 1, D.W - 2, RL_LABEL, _("Last time"));
+            put_text(y, 1, D.W - 2, RL_LABEL, _("Scores last time"));
         y++;
         for (int i = 0; i < st->n_items && y <= y1; i++) {
             const struct state_item *it = &st->items[i];
@@ -973,7 +1054,7 @@ static void draw_scoring(int y0, int y1, const struct state_round *r)
     int y = y0;
     int w;
     enum font_size largest = D.H >= 40 ? FONT_FULL : FONT_HALF;
-    int h = put_big_or_text(y, 2, D.W / 2, 5, done == total && total ? RL_OK : RL_ACCENT, count,
+    int h = put_big_or_text(y, 2, D.W * 2 / 3, 5, done == total && total ? RL_OK : RL_ACCENT, count,
                             largest, &w);
     int tx = 2 + w + 3;
     put_text(y + (h > 1 ? h / 2 - (h > 3) : 0), tx, D.W - tx - 1, RL_LABEL,
@@ -1051,19 +1132,20 @@ static void draw_reveal(int y0, int y1, int item, const struct state_round *r)
     for (int v = lo; v <= hi; v++)
         if (s.distribution[v] > maxc)
             maxc = s.distribution[v];
-    int values = hi - lo + 1;
-    int step = 1;
-    if (chart_rows - 1 < values) /* too few rows: put two grades on a row pair... or skip */
-        step = 1;
+    /* Too few rows for every grade: leave out empty grades at the ends. */
+    int top = hi, bottom = lo;
+    while (top - bottom + 1 > chart_rows - 1 && top > s.max && top > bottom)
+        top--;
+    while (top - bottom + 1 > chart_rows - 1 && bottom < s.min && bottom < top)
+        bottom++;
     int barw = cw - 10;
-    for (int v = hi, k = 0; v >= lo && k < chart_rows - 1; v -= step, k++) {
+    for (int v = top, k = 0; v >= bottom && k < chart_rows - 1; v--, k++) {
         int y = y0 + 1 + k;
         put_textf(y, 1, 3, RL_DIM, "%2d", v);
         put_sym(y, 4, RL_DIM, D.sym->vline, 1);
         if (s.distribution[v]) {
-            put_bar(y, 6, barw, s.distribution[v], maxc, RL_BAR);
-            int len = (int)((double)s.distribution[v] / maxc * barw);
-            put_textf(y, 6 + (len > 0 ? len : 1) + 1, 4, RL_NORMAL, "%d", s.distribution[v]);
+            int len = put_bar(y, 6, barw, s.distribution[v], maxc, RL_BAR);
+            put_textf(y, 6 + len + 1, 4, RL_NORMAL, "%d", s.distribution[v]);
         }
     }
 
@@ -1075,20 +1157,14 @@ static void draw_reveal(int y0, int y1, int item, const struct state_round *r)
     fmt1(mean, sizeof(mean), s.mean);
     fmt_median(median, sizeof(median), s.median);
     fmt1(spread, sizeof(spread), s.spread);
-    struct {
-        const char *label, *value;
-        enum role role;
-    } stat[3] = {{_("Mean"), mean, RL_ACCENT},
-                 {_("Median"), median, RL_ACCENT},
-                 {_("Spread"), spread, s.divided ? RL_WARN : RL_ACCENT}};
+    const char *label[3] = {_("Mean"), _("Median"), _("Spread")};
+    const char *value[3] = {mean, median, spread};
     int per = (chart_rows) / 3;
     enum font_size largest = per >= 12 ? FONT_DOUBLE : FONT_FULL;
     int y = y0;
     for (int i = 0; i < 3; i++) {
-        put_text(y, sx, sw, RL_LABEL, stat[i].label);
-        int h = put_big_or_text(y + 1, sx + 1, sw - 1, per - 1, stat[i].role == RL_WARN ? RL_ACCENT
-                                                                                        : stat[i].role,
-                                stat[i].value, largest, NULL);
+        put_text(y, sx, sw, RL_LABEL, label[i]);
+        int h = put_big_or_text(y + 1, sx + 1, sw - 1, per - 1, RL_ACCENT, value[i], largest, NULL);
         y += 1 + h + (per - 1 - h > 0 ? 1 : 0);
     }
     if (s.divided)
@@ -1402,8 +1478,8 @@ static void draw_themes(int y0, int y1)
                 voted += st->participants[i].voted;
             }
         char msg[256];
-        snprintf(msg, sizeof(msg), _(" Voting: %d of %d have voted (%d votes each) "), voted,
-                 total, st->vote_budget);
+        snprintf(msg, sizeof(msg), _(" Voting: %d of %d have voted (%d votes each) "), voted, total,
+                 st->vote_budget);
         put_text(y, 1, D.W - 2, RL_WARN, msg);
         y += 2;
     } else if (votes) {
@@ -1423,8 +1499,6 @@ static void draw_themes(int y0, int y1)
     int vw = votes ? (D.W >= 120 ? 30 : 16) : 0;
     int tx = 6, tw = D.W - tx - vw - 2;
     /* Each theme: its text (one line) and, when linked, its vermogens. */
-    int per_item[1];
-    (void)per_item;
     int avail = y1 - y + 1;
     int heights_sum = 0;
     for (int i = 0; i < n; i++)
@@ -1565,8 +1639,8 @@ static void draw_action_table(int y0, int y1)
     struct col {
         const char *title;
         int w;
-    } cols[5] = {{_("What"), 0}, {_("Who"), 0}, {_("Role"), 0}, {_("Deadline"), 0},
-                 {_("Feedback"), 0}};
+    } cols[5] = {
+        {_("What"), 0}, {_("Who"), 0}, {_("Role"), 0}, {_("Deadline"), 0}, {_("Feedback"), 0}};
     int inner = D.W - 2 - 4 * 3; /* four separators " │ " */
     char dsample[32];
     fmt_date(dsample, sizeof(dsample), "2000-12-31");
@@ -1680,9 +1754,10 @@ static void draw_actions(int y0, int y1)
     put_textf(y0, 1, D.W - 2, RL_LABEL, ngettext("%d action", "%d actions", n), n);
     if (unconfirmed) {
         char t[128];
-        snprintf(t, sizeof(t), ngettext("(%d proposal, shown dimmed)", "(%d proposals, shown dimmed)",
-                                        unconfirmed),
-                 unconfirmed);
+        snprintf(
+            t, sizeof(t),
+            ngettext("(%d proposal, shown dimmed)", "(%d proposals, shown dimmed)", unconfirmed),
+            unconfirmed);
         put_text(y0, 1 + text_cols(ngettext("%d action", "%d actions", n)) + 3, D.W / 2, RL_DIM, t);
     }
     draw_action_table(y0 + 2, y1);
@@ -1697,8 +1772,8 @@ static void draw_look_ahead(int y0, int y1)
         char date[64];
         fmt_date(date, sizeof(date), st->look_ahead_date);
         put_text(y, 1, D.W - 2, RL_LABEL, _("Next session"));
-        int h = put_big_or_text(y + 1, 2, D.W - 4, D.H >= 40 ? 5 : 3, RL_ACCENT, date, FONT_FULL,
-                                NULL);
+        int h =
+            put_big_or_text(y + 1, 2, D.W - 4, D.H >= 40 ? 5 : 3, RL_ACCENT, date, FONT_FULL, NULL);
         y += h + 2;
     }
     put_text(y, 1, D.W - 2, RL_LABEL, _("Agreements"));
@@ -1919,8 +1994,8 @@ static void draw_waiting(int y0, int y1)
         break;
     case KIOSK_UNKNOWN_CODE:
         if (D.v->known_before)
-            snprintf(buf, sizeof(buf), _("The server no longer knows this session (kiosk code %s)."),
-                     D.v->code);
+            snprintf(buf, sizeof(buf),
+                     _("The server no longer knows this session (kiosk code %s)."), D.v->code);
         else
             snprintf(buf, sizeof(buf), _("The server does not know the kiosk code %s."), D.v->code);
         put_center(y, 0, D.W, RL_ALERT, buf);
@@ -1959,16 +2034,36 @@ bool kiosk_draw(const struct kiosk_view *v)
         draw_waiting(y0, y1);
     } else {
         switch (D.st->phase) {
-        case PROTO_PHASE_REVIEW: draw_review(y0, y1); break;
-        case PROTO_PHASE_LOBBY: draw_lobby(y0, y1); break;
-        case PROTO_PHASE_SCORE: draw_score_step(y0, y1); break;
-        case PROTO_PHASE_EXPLAIN: draw_explain(y0, y1); break;
-        case PROTO_PHASE_THEMES: draw_themes(y0, y1); break;
-        case PROTO_PHASE_DESIRED: draw_desired(y0, y1); break;
-        case PROTO_PHASE_ACTIONS: draw_actions(y0, y1); break;
-        case PROTO_PHASE_LOOK_AHEAD: draw_look_ahead(y0, y1); break;
-        case PROTO_PHASE_SUMMARY: draw_summary(y0, y1); break;
-        case PROTO_PHASE_CLOSED: draw_closed(y0, y1); break;
+        case PROTO_PHASE_REVIEW:
+            draw_review(y0, y1);
+            break;
+        case PROTO_PHASE_LOBBY:
+            draw_lobby(y0, y1);
+            break;
+        case PROTO_PHASE_SCORE:
+            draw_score_step(y0, y1);
+            break;
+        case PROTO_PHASE_EXPLAIN:
+            draw_explain(y0, y1);
+            break;
+        case PROTO_PHASE_THEMES:
+            draw_themes(y0, y1);
+            break;
+        case PROTO_PHASE_DESIRED:
+            draw_desired(y0, y1);
+            break;
+        case PROTO_PHASE_ACTIONS:
+            draw_actions(y0, y1);
+            break;
+        case PROTO_PHASE_LOOK_AHEAD:
+            draw_look_ahead(y0, y1);
+            break;
+        case PROTO_PHASE_SUMMARY:
+            draw_summary(y0, y1);
+            break;
+        case PROTO_PHASE_CLOSED:
+            draw_closed(y0, y1);
+            break;
         }
     }
     draw_footer();

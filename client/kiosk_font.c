@@ -120,9 +120,12 @@ static const struct glyph *glyph_for(uint32_t cp)
 int font_height(enum font_size size)
 {
     switch (size) {
-    case FONT_HALF: return (FONT_ROWS + 1) / 2;
-    case FONT_FULL: return FONT_ROWS;
-    default: return FONT_ROWS * 2;
+    case FONT_HALF:
+        return (FONT_ROWS + 1) / 2;
+    case FONT_FULL:
+        return FONT_ROWS;
+    default:
+        return FONT_ROWS * 2;
     }
 }
 

@@ -178,6 +178,7 @@ struct cmd_ctx {
     int my_pid;       /* participant */
     int desired_item; /* participant in the desired step: the item a bare value is for */
     char err[320];    /* usage problem, translated */
+    const char *raw;  /* the line as typed (console), so free text keeps its quotes; or NULL */
 };
 
 enum cmd_result {

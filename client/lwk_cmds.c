@@ -165,6 +165,33 @@ static int usage(struct cmd_ctx *cx, const char *fmt, ...)
     return CMD_ERROR;
 }
 
+/*
+ * Free text from word `from` on: from the line as typed when there is one
+ * (quotes and spacing kept), else the words joined. Caller frees.
+ */
+static char *rest_text(const struct cmd_ctx *cx, int argc, char **argv, int from)
+{
+    /* One word ('meer tijd' quoted as a whole): the word, without its quotes. */
+    bool simple = cx->raw != NULL && argc - from > 1;
+    for (int i = 0; i < from && simple; i++)
+        simple = !strpbrk(argv[i], " \t\"'\\") && argv[i][0];
+    if (!simple)
+        return words_join(argc, argv, from);
+    const char *p = cx->raw;
+    while (*p == ' ' || *p == '\t' || *p == '/')
+        p++;
+    for (int i = 0; i < from; i++) {
+        p += strlen(argv[i]);
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+    char *t = strdup(p);
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\r' || t[n - 1] == '\n'))
+        t[--n] = '\0';
+    return t;
+}
+
 /* ---- fields: key=value or --key value ------------------------------------ */
 
 struct field_alias {
@@ -391,7 +418,7 @@ static int f_keyword(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **
     }
     if (from >= argc)
         return usage(cx, "%s", _("usage: kw [--for NAME] TEXT"));
-    char *text = words_join(argc, argv, from);
+    char *text = rest_text(cx, argc, argv, from);
     *out = oreq_new(PT_KEYWORD, NULL);
     oreq_str(*out, PK_TEXT, text);
     oreq_int(*out, PK_FOR, pid);
@@ -594,7 +621,7 @@ static int f_lookahead(struct cmd_ctx *cx, const struct fcmd *c, int argc, char 
     }
     if (argc < 3)
         return usage(cx, "%s", _("usage: lookahead add TEXT"));
-    char *text = words_join(argc, argv, 2);
+    char *text = rest_text(cx, argc, argv, 2);
     *out = oreq_new(PT_LOOKAHEAD_ADD, NULL);
     oreq_str(*out, PK_TEXT, text);
     free(text);
@@ -606,7 +633,7 @@ static int f_text(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **arg
 {
     if (argc < 2)
         return usage(cx, _("usage: %s TEXT"), c->word);
-    char *text = words_join(argc, argv, 1);
+    char *text = rest_text(cx, argc, argv, 1);
     *out = oreq_new(c->type, NULL);
     oreq_str(*out, PK_TEXT, text);
     free(text);
@@ -894,7 +921,7 @@ static int p_evaluation(struct cmd_ctx *cx, int argc, char **argv, struct oreq *
     *out = oreq_new(PT_EVALUATION, NULL);
     oreq_int(*out, PK_RATING, v);
     if (argc > 2) {
-        char *text = words_join(argc, argv, 2);
+        char *text = rest_text(cx, argc, argv, 2);
         oreq_str(*out, PK_TEXT, text);
         free(text);
     }
@@ -906,7 +933,7 @@ static int p_text(struct cmd_ctx *cx, enum proto_type t, int argc, char **argv,
 {
     if (argc < 2)
         return usage(cx, "%s", use);
-    char *text = words_join(argc, argv, 1);
+    char *text = rest_text(cx, argc, argv, 1);
     *out = oreq_new(t, NULL);
     oreq_str(*out, PK_TEXT, text);
     free(text);
@@ -983,7 +1010,7 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
         break;
     }
     case PROTO_PHASE_EXPLAIN:
-        text = words_join(argc, argv, 0);
+        text = rest_text(&(struct cmd_ctx){.raw = line}, argc, argv, 0);
         *out = oreq_new(PT_KEYWORD, NULL);
         oreq_str(*out, PK_TEXT, text);
         rc = CMD_REQUEST;
@@ -1015,7 +1042,7 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
         rc = with_text(cx, PT_ACTION_PROPOSE, argc, argv, 0, _("usage: action TEXT"), out);
         break;
     case PROTO_PHASE_LOOK_AHEAD:
-        text = words_join(argc, argv, 0);
+        text = rest_text(&(struct cmd_ctx){.raw = line}, argc, argv, 0);
         *out = oreq_new(PT_LOOKAHEAD_ADD, NULL);
         oreq_str(*out, PK_TEXT, text);
         rc = CMD_REQUEST;
@@ -1025,11 +1052,11 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
             *out = oreq_new(PT_EVALUATION, NULL);
             oreq_int(*out, PK_RATING, v);
             if (argc > 1) {
-                text = words_join(argc, argv, 1);
+                text = rest_text(&(struct cmd_ctx){.raw = line}, argc, argv, 1);
                 oreq_str(*out, PK_TEXT, text);
             }
         } else {
-            text = words_join(argc, argv, 0);
+            text = rest_text(&(struct cmd_ctx){.raw = line}, argc, argv, 0);
             *out = oreq_new(PT_REACTION, NULL);
             oreq_str(*out, PK_TEXT, text);
         }

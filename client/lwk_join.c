@@ -139,7 +139,7 @@ int cmd_as(int argc, char **argv)
         rpc_close(r);
         return 0;
     }
-    struct cmd_ctx cx = {st, false, rpc_pid(r), -1, ""};
+    struct cmd_ctx cx = {.st = st, .facilitator = false, .my_pid = rpc_pid(r), .desired_item = -1};
     struct oreq *q = NULL;
     int k;
     if (!strcmp(cargv[0], "do")) {

@@ -687,7 +687,7 @@ int cmd_do(int argc, char **argv)
     struct rpc *r = rpc_facilitator_session("do", argv[1], &rc);
     if (!r)
         return rc;
-    struct cmd_ctx cx = {rpc_state(r), true, 0, -1, ""};
+    struct cmd_ctx cx = {.st = rpc_state(r), .facilitator = true, .desired_item = -1};
     struct oreq *q;
     if (cmd_generic(&cx, argc - 2, argv + 2, &q) != CMD_REQUEST) {
         rpc_close(r);
@@ -764,7 +764,7 @@ int cmd_steer(int argc, char **argv)
     struct rpc *r = rpc_facilitator_session(argv[0], NULL, &rc);
     if (!r)
         return rc;
-    struct cmd_ctx cx = {rpc_state(r), true, 0, -1, ""};
+    struct cmd_ctx cx = {.st = rpc_state(r), .facilitator = true, .desired_item = -1};
     struct oreq *q;
     int k = cmd_facilitator(&cx, argc, argv, &q);
     if (k == CMD_WRONG_STEP) {

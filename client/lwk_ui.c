@@ -540,7 +540,7 @@ static void handle_line(struct ui *u, char *line)
         words_free(argc, argv);
         return;
     }
-    struct cmd_ctx cx = {&u->st, u->facilitator, u->my_pid, -1, ""};
+    struct cmd_ctx cx = {&u->st, u->facilitator, u->my_pid, -1, "", line};
     struct oreq *q = NULL;
     int rc;
     if (u->facilitator) {

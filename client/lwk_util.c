@@ -477,7 +477,14 @@ void sb_pad(struct sbuf *b, const char *s, int width)
 
 /* ---- words ------------------------------------------------------------- */
 
-int words_split(const char *line, char ***argv)
+/*
+ * One pass of words_split. quotes: which characters may open a quoted part.
+ * A quote opens only at the start of a word (or of a value after '=') and
+ * closes only before blank space or the end, so "thema's" and "buddy's" are
+ * plain words. Returns -1
+ * when a quote stays open.
+ */
+static int split_pass(const char *line, const char *quotes, char ***argv)
 {
     int n = 0, cap = 8;
     char **v = malloc(sizeof(char *) * (size_t)cap);
@@ -491,23 +498,26 @@ int words_split(const char *line, char ***argv)
             break;
         sb_init(&w);
         char q = 0;
+        bool start = true;
         for (; *p; p++) {
+            bool blank_next = !p[1] || p[1] == ' ' || p[1] == '\t' || p[1] == '\n' || p[1] == '\r';
             if (q) {
-                if (*p == q)
+                if (*p == q && blank_next)
                     q = 0;
                 else if (*p == '\\' && q == '"' && (p[1] == '"' || p[1] == '\\'))
                     sb_putc(&w, *++p);
                 else
                     sb_putc(&w, *p);
-            } else if (*p == '"' || *p == '\'') {
-                q = *p;
-            } else if (*p == '\\' && p[1]) {
+            } else if ((start || (w.len && w.p[w.len - 1] == '=')) && strchr(quotes, *p)) {
+                q = *p; /* at a word's start, or a value's: key='a b' */
+            } else if (*p == '\\' && (p[1] == ' ' || p[1] == '"' || p[1] == '\'' || p[1] == '\\')) {
                 sb_putc(&w, *++p);
             } else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
                 break;
             } else {
                 sb_putc(&w, *p);
             }
+            start = false;
         }
         if (q) {
             sb_free(&w);
@@ -522,6 +532,18 @@ int words_split(const char *line, char ***argv)
     }
     v[n] = NULL;
     *argv = v;
+    return n;
+}
+
+int words_split(const char *line, char ***argv)
+{
+    /* A quote that never closes is an apostrophe ('s avonds): try again
+     * with fewer quote characters rather than refuse the line. */
+    int n = split_pass(line, "\"'", argv);
+    if (n < 0)
+        n = split_pass(line, "\"", argv);
+    if (n < 0)
+        n = split_pass(line, "", argv);
     return n;
 }
 

@@ -126,41 +126,31 @@ struct report_ctx {
 /* ------------------------------------------------------------------------ */
 
 #define SQL_SCOPE "period = $1 AND level = $2 AND unit_id = $3::bigint AND instrument = $4"
-#define SQL_RANGE                                                                        \
-    "($5::date IS NULL OR period_start >= date_trunc($1, $5::date::timestamp)::date) " \
+#define SQL_RANGE                                                                                  \
+    "($5::date IS NULL OR period_start >= date_trunc($1, $5::date::timestamp)::date) "             \
     "AND ($6::date IS NULL OR period_start <= $6::date)"
 #define SQL_ITEM "($7::text IS NULL OR item_key = $7 OR item::text = $7)"
 /* Rows anywhere under the scope (heatmap, change); the organisation test
  * first, so that the organisation indexes serve it. */
-#define SQL_UNDER                                                                    \
-    "($2 = 'all' OR organisation_id = $10::bigint) AND CASE $2 WHEN 'all' THEN true " \
-    "WHEN 'organisation' THEN organisation_id = $3::bigint "                          \
-    "WHEN 'location' THEN location_id = $3::bigint "                                  \
+#define SQL_UNDER                                                                                  \
+    "($2 = 'all' OR organisation_id = $10::bigint) AND CASE $2 WHEN 'all' THEN true "              \
+    "WHEN 'organisation' THEN organisation_id = $3::bigint "                                       \
+    "WHEN 'location' THEN location_id = $3::bigint "                                               \
     "WHEN 'department' THEN department_id = $3::bigint ELSE team_id = $3::bigint END"
 
 static const struct report_col trend_cols[] = {
-    {"period_start", RN_("period"), NULL},
-    {"item_name", RN_("item"), NULL},
-    {"n_sessions", RN_("sessions"), NULL},
-    {"n_participants", RN_("people"), "suppressed"},
-    {"mean", RN_("mean"), "suppressed"},
-    {"median", RN_("median"), "suppressed"},
-    {"q1", RN_("Q1"), "suppressed"},
-    {"q3", RN_("Q3"), "suppressed"},
-    {"sd", RN_("sd"), "suppressed"},
-    {"desired_mean", RN_("desired"), "desired_suppressed"},
-    {"change", RN_("change"), "suppressed"},
-    {NULL, NULL, NULL},
+    {"period_start", RN_("period"), NULL},   {"item_name", RN_("item"), NULL},
+    {"n_sessions", RN_("sessions"), NULL},   {"n_participants", RN_("people"), "suppressed"},
+    {"mean", RN_("mean"), "suppressed"},     {"median", RN_("median"), "suppressed"},
+    {"q1", RN_("Q1"), "suppressed"},         {"q3", RN_("Q3"), "suppressed"},
+    {"sd", RN_("sd"), "suppressed"},         {"desired_mean", RN_("desired"), "desired_suppressed"},
+    {"change", RN_("change"), "suppressed"}, {NULL, NULL, NULL},
 };
 static const struct report_col heatmap_cols[] = {
-    {"period_start", RN_("period"), NULL},
-    {"unit_name", RN_("unit"), NULL},
-    {"item_name", RN_("item"), NULL},
-    {"n_participants", RN_("people"), "suppressed"},
-    {"mean", RN_("mean"), "suppressed"},
-    {"median", RN_("median"), "suppressed"},
-    {"change", RN_("change"), "suppressed"},
-    {NULL, NULL, NULL},
+    {"period_start", RN_("period"), NULL},   {"unit_name", RN_("unit"), NULL},
+    {"item_name", RN_("item"), NULL},        {"n_participants", RN_("people"), "suppressed"},
+    {"mean", RN_("mean"), "suppressed"},     {"median", RN_("median"), "suppressed"},
+    {"change", RN_("change"), "suppressed"}, {NULL, NULL, NULL},
 };
 static const struct report_col gaps_cols[] = {
     {"period_start", RN_("period"), NULL},
@@ -185,12 +175,9 @@ static const struct report_col actions_cols[] = {
     {NULL, NULL, NULL},
 };
 static const struct report_col themes_cols[] = {
-    {"period_start", RN_("period"), NULL},
-    {"rank", RN_("rank"), NULL},
-    {"theme", RN_("theme"), NULL},
-    {"n_sessions", RN_("sessions"), NULL},
-    {"n_teams", RN_("teams"), NULL},
-    {NULL, NULL, NULL},
+    {"period_start", RN_("period"), NULL}, {"rank", RN_("rank"), NULL},
+    {"theme", RN_("theme"), NULL},         {"n_sessions", RN_("sessions"), NULL},
+    {"n_teams", RN_("teams"), NULL},       {NULL, NULL, NULL},
 };
 static const struct report_col participation_cols[] = {
     {"period_start", RN_("period"), NULL},
@@ -203,61 +190,65 @@ static const struct report_col participation_cols[] = {
     {NULL, NULL, NULL},
 };
 static const struct report_col change_cols[] = {
-    {"team_name", RN_("team"), NULL},
-    {"item_name", RN_("item"), NULL},
-    {"session_date", RN_("session"), NULL},
-    {"prev_session_date", RN_("previous"), NULL},
-    {"mean", RN_("mean"), "suppressed"},
-    {"prev_mean", RN_("previous mean"), "suppressed"},
-    {"change", RN_("change"), "suppressed"},
-    {NULL, NULL, NULL},
+    {"team_name", RN_("team"), NULL},        {"item_name", RN_("item"), NULL},
+    {"session_date", RN_("session"), NULL},  {"prev_session_date", RN_("previous"), NULL},
+    {"mean", RN_("mean"), "suppressed"},     {"prev_mean", RN_("previous mean"), "suppressed"},
+    {"change", RN_("change"), "suppressed"}, {NULL, NULL, NULL},
 };
 
 static const struct report_def report_defs[REPORT_KINDS] = {
-    [REPORT_TREND] = {"trend", RN_("Trend per item"),
-                      "SELECT period_start, item, item_key, item_name, n_sessions, n_teams, suppressed, "
-                      "n_participants, n_scores, mean, median, q1, q3, sd, "
-                      "d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, "
-                      "desired_suppressed, desired_mean, gap, prev_period_start, prev_mean, change "
-                      "FROM lwk.report_scores WHERE " SQL_SCOPE " AND " SQL_RANGE " AND " SQL_ITEM
-                      " ORDER BY item, item_key, period_start",
-                      trend_cols},
-    [REPORT_HEATMAP] = {"heatmap", RN_("Heatmap: units by item"),
-                        "SELECT period_start, level, unit_id, unit_name, item, item_key, item_name, "
-                        "suppressed, n_participants, mean, median, change "
-                        "FROM lwk.report_scores WHERE period = $1 AND level = $8 AND instrument = $4 "
-                        "AND " SQL_UNDER " AND " SQL_ITEM " AND period_start = ("
-                        "  SELECT max(period_start) FROM lwk.report_scores WHERE period = $1 AND level = $8 "
-                        "  AND instrument = $4 AND " SQL_UNDER " AND " SQL_RANGE ") "
-                        "ORDER BY unit_name, unit_id, item, item_key",
-                        heatmap_cols},
-    [REPORT_GAPS] = {"gaps", RN_("Desired versus current"),
-                     "SELECT period_start, item, item_key, item_name, suppressed, n_participants, mean, "
-                     "desired_suppressed, desired_mean, gap "
-                     "FROM lwk.report_scores WHERE " SQL_SCOPE " AND " SQL_RANGE " AND " SQL_ITEM
-                     " ORDER BY item, item_key, period_start",
-                     gaps_cols},
-    [REPORT_ACTIONS] = {"actions", RN_("Action follow-up"),
-                        "SELECT period_start, n_sessions, n_teams, suppressed, n_actions, n_open, "
-                        "n_in_progress, n_done, n_dropped, n_overdue, completion_rate, overdue_rate, "
-                        "median_days_to_done "
-                        "FROM lwk.report_actions WHERE " SQL_SCOPE " AND " SQL_RANGE
-                        " ORDER BY period_start",
-                        actions_cols},
-    [REPORT_THEMES] = {"themes", RN_("Most frequent themes"),
-                       "SELECT period_start, rank, theme, n_sessions, n_teams FROM ("
-                       "  SELECT period_start, theme, n_sessions, n_teams, row_number() OVER ("
-                       "    PARTITION BY period_start ORDER BY n_sessions DESC, n_teams DESC, theme) AS rank "
-                       "  FROM lwk.report_themes WHERE " SQL_SCOPE " AND " SQL_RANGE ") t "
-                       "WHERE rank <= $9::int ORDER BY period_start, rank",
-                       themes_cols},
-    [REPORT_PARTICIPATION] = {"participation", RN_("Participation and evaluation"),
-                              "SELECT period_start, n_sessions, n_teams, suppressed, n_participants, "
-                              "n_participations, rating_suppressed, n_ratings, rating_mean, "
-                              "r1, r2, r3, r4, r5 "
-                              "FROM lwk.report_participation WHERE " SQL_SCOPE " AND " SQL_RANGE
-                              " ORDER BY period_start",
-                              participation_cols},
+    [REPORT_TREND] =
+        {"trend", RN_("Trend per item"),
+         "SELECT period_start, item, item_key, item_name, n_sessions, n_teams, suppressed, "
+         "n_participants, n_scores, mean, median, q1, q3, sd, "
+         "d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, "
+         "desired_suppressed, desired_mean, gap, prev_period_start, prev_mean, change "
+         "FROM lwk.report_scores WHERE " SQL_SCOPE " AND " SQL_RANGE " AND " SQL_ITEM
+         " ORDER BY item, item_key, period_start",
+         trend_cols},
+    [REPORT_HEATMAP] =
+        {"heatmap", RN_("Heatmap: units by item"),
+         "SELECT period_start, level, unit_id, unit_name, item, item_key, item_name, "
+         "suppressed, n_participants, mean, median, change "
+         "FROM lwk.report_scores WHERE period = $1 AND level = $8 AND instrument = $4 "
+         "AND " SQL_UNDER " AND " SQL_ITEM " AND period_start = ("
+         "  SELECT max(period_start) FROM lwk.report_scores WHERE period = $1 AND level = $8 "
+         "  AND instrument = $4 AND " SQL_UNDER " AND " SQL_RANGE ") "
+         /* Team 2 before Team 10: the first number in the name, padded. */
+         "ORDER BY substring(unit_name from '^[^0-9]*'), "
+         "lpad(substring(unit_name from '[0-9]+'), 20, '0') NULLS FIRST, unit_name, unit_id, "
+         "item, item_key",
+         heatmap_cols},
+    [REPORT_GAPS] =
+        {"gaps", RN_("Desired versus current"),
+         "SELECT period_start, item, item_key, item_name, suppressed, n_participants, mean, "
+         "desired_suppressed, desired_mean, gap "
+         "FROM lwk.report_scores WHERE " SQL_SCOPE " AND " SQL_RANGE " AND " SQL_ITEM
+         " ORDER BY item, item_key, period_start",
+         gaps_cols},
+    [REPORT_ACTIONS] =
+        {"actions", RN_("Action follow-up"),
+         "SELECT period_start, n_sessions, n_teams, suppressed, n_actions, n_open, "
+         "n_in_progress, n_done, n_dropped, n_overdue, completion_rate, overdue_rate, "
+         "median_days_to_done "
+         "FROM lwk.report_actions WHERE " SQL_SCOPE " AND " SQL_RANGE " ORDER BY period_start",
+         actions_cols},
+    [REPORT_THEMES] =
+        {"themes", RN_("Most frequent themes"),
+         "SELECT period_start, rank, theme, n_sessions, n_teams FROM ("
+         "  SELECT period_start, theme, n_sessions, n_teams, row_number() OVER ("
+         "    PARTITION BY period_start ORDER BY n_sessions DESC, n_teams DESC, theme) AS rank "
+         "  FROM lwk.report_themes WHERE " SQL_SCOPE " AND " SQL_RANGE ") t "
+         "WHERE rank <= $9::int ORDER BY period_start, rank",
+         themes_cols},
+    [REPORT_PARTICIPATION] =
+        {"participation", RN_("Participation and evaluation"),
+         "SELECT period_start, n_sessions, n_teams, suppressed, n_participants, "
+         "n_participations, rating_suppressed, n_ratings, rating_mean, "
+         "r1, r2, r3, r4, r5 "
+         "FROM lwk.report_participation WHERE " SQL_SCOPE " AND " SQL_RANGE
+         " ORDER BY period_start",
+         participation_cols},
     [REPORT_CHANGE] = {"change", RN_("Change since the previous session, per team"),
                        "SELECT team_id, team_name, item, item_key, item_name, session_date, "
                        "prev_session_date, suppressed, n_participants, mean, prev_mean, change "
@@ -310,7 +301,8 @@ static size_t u8_width(const char *s)
 }
 
 /* The text of a displayed cell: the value, the suppression mark, or "". */
-static const char *cell(struct report_ctx *ctx, const PGresult *r, int row, const struct report_col *col)
+static const char *cell(struct report_ctx *ctx, const PGresult *r, int row,
+                        const struct report_col *col)
 {
     const char *v = val(r, row, col->name);
     if (v)
@@ -353,12 +345,23 @@ static void xml_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
         }
     }
 }
@@ -385,8 +388,15 @@ static void json_string(FILE *f, const char *s)
 }
 
 /* Type OIDs from pg_type.h (stable across releases). */
-enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_FLOAT4 = 700, OID_FLOAT8 = 701,
-       OID_NUMERIC = 1700 };
+enum {
+    OID_BOOL = 16,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
 
 static void json_value(FILE *f, const PGresult *r, int row, int col)
 {
@@ -469,7 +479,8 @@ static PGresult *query(PGconn *c, const char *sql, int nparams, const char *cons
     fprintf(stderr, "lwk report: %s", PQresultErrorMessage(r));
     if (state && !strcmp(state, "42501"))
         fprintf(stderr, "lwk report: %s\n",
-                R_("this login may not read reports: it must be a member of lwk_analyst or lwk_programme"));
+                R_("this login may not read reports: it must be a member of lwk_analyst or "
+                   "lwk_programme"));
     else if (state && !strcmp(state, "42P01"))
         fprintf(stderr, "lwk report: %s\n",
                 R_("the analysis views are missing: apply the migrations (scripts/migrate.sh)"));
@@ -524,9 +535,11 @@ static int resolve_scope(PGconn *c, const struct report_opts *o, struct report_s
         if (n != 1) {
             fprintf(stderr, "lwk report: ");
             if (n == 0)
-                fprintf(stderr, R_("no %s '%s' that this login may see\n"), R_(steps[i].what), steps[i].arg);
+                fprintf(stderr, R_("no %s '%s' that this login may see\n"), R_(steps[i].what),
+                        steps[i].arg);
             else
-                fprintf(stderr, R_("'%s' names %d units: give the id, or --org\n"), steps[i].arg, n);
+                fprintf(stderr, R_("'%s' names %d units: give the id, or --org\n"), steps[i].arg,
+                        n);
             PQclear(r);
             return REPORT_EXIT_SCOPE;
         }
@@ -562,8 +575,9 @@ static int resolve_scope(PGconn *c, const struct report_opts *o, struct report_s
         return REPORT_EXIT_OK;
     }
     fprintf(stderr, "lwk report: %s\n",
-            norgs == 0 ? R_("this login may see no organisation (is it in lwk.analyst_organisations?)")
-                       : R_("this login may see several organisations: choose one with --org"));
+            norgs == 0
+                ? R_("this login may see no organisation (is it in lwk.analyst_organisations?)")
+                : R_("this login may see several organisations: choose one with --org"));
     PQclear(r);
     return REPORT_EXIT_SCOPE;
 }
@@ -606,8 +620,8 @@ static void write_table(FILE *f, struct report_ctx *ctx, enum report_kind k)
             /* Numbers right, text left. */
             int fc = PQfnumber(r, d->cols[c].name);
             Oid type = fc >= 0 ? PQftype(r, fc) : 0;
-            bool right = type == OID_INT2 || type == OID_INT4 || type == OID_INT8 || type == OID_NUMERIC ||
-                         type == OID_FLOAT8;
+            bool right = type == OID_INT2 || type == OID_INT4 || type == OID_INT8 ||
+                         type == OID_NUMERIC || type == OID_FLOAT8;
             if (right)
                 fprintf(f, "%s%*s%s", c ? "  " : "", pad, "", t);
             else
@@ -703,10 +717,12 @@ static const char html_style[] =
     ":root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--cur:#2f6f9f;--des:#1a9850;--pass:#c0392b;"
     "--sup:#9aa5b1}\n"
     "*{box-sizing:border-box}\n"
-    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:var(--ink);"
+    "body{font-family:system-ui,-apple-system,'Segoe "
+    "UI',Roboto,Helvetica,Arial,sans-serif;color:var(--ink);"
     "margin:24px auto;max-width:1120px;padding:0 16px;line-height:1.4;"
     "-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
-    "h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bottom:2px solid var(--line);"
+    "h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bottom:2px "
+    "solid var(--line);"
     "padding-bottom:4px}\n"
     ".meta{color:var(--muted);margin:0 0 8px}\n"
     ".charts{display:flex;flex-wrap:wrap;gap:12px}\n"
@@ -724,7 +740,8 @@ static const char html_style[] =
     "th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left}\n"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
     "td.sup{color:var(--sup);text-align:center}\n"
-    ".legend{color:var(--muted);font-size:.9em}.legend .sw{display:inline-block;width:12px;height:12px;"
+    ".legend{color:var(--muted);font-size:.9em}.legend "
+    ".sw{display:inline-block;width:12px;height:12px;"
     "vertical-align:middle;margin:0 4px 0 12px;border:1px solid #0002}\n"
     "details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}\n"
     "@page{size:A4;margin:14mm}\n"
@@ -735,7 +752,8 @@ static const char html_style[] =
 /* Red below the pass mark, through yellow at 5.5, to green at 8 and up. */
 static void heat_colour(double m, char *buf, size_t n)
 {
-    static const double red[3] = {215, 48, 39}, yellow[3] = {254, 224, 139}, green[3] = {26, 152, 80};
+    static const double red[3] = {215, 48, 39}, yellow[3] = {254, 224, 139},
+                        green[3] = {26, 152, 80};
     const double *a, *b;
     double t;
     if (m < 5.5) {
@@ -753,7 +771,7 @@ static void heat_colour(double m, char *buf, size_t n)
 /* Distinct values of a column in row order (the queries sort them). */
 struct distinct {
     int n;
-    const char **v;  /* borrowed from the result */
+    const char **v; /* borrowed from the result */
 };
 
 static struct distinct distinct_values(const PGresult *r, const char *col, bool sort)
@@ -822,31 +840,36 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
         }
         fputs("<figure class=\"chart trend\"><figcaption>", f);
         xml_text(f, name);
-        fprintf(f, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                   "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>",
-                W, H, W, H);
+        fprintf(
+            f,
+            "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>",
+            W, H, W, H);
         xml_text(f, name);
         fputs("</title>\n", f);
         for (int g = 1; g <= 10; g++) {
             double y = T + (10 - g) / 9.0 * ph;
-            fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"muted\">%d</text>\n",
+            fprintf(f,
+                    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"muted\">%d</text>\n",
                     L, y, L + pw, y, L - 6, y + 4, g);
         }
         double ypass = T + (10 - 5.5) / 9.0 * ph;
         fmt_dec(5.5, 1, buf, sizeof buf);
-        fprintf(f, "<line class=\"pass\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:var(--pass)\">%s</text>\n",
+        fprintf(f,
+                "<line class=\"pass\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:var(--pass)\">%s</text>\n",
                 L, ypass, L + pw, ypass, L + 3, ypass + 12, buf);
-        fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L, T + ph,
-                L + pw, T + ph);
+        fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L,
+                T + ph, L + pw, T + ph);
         double xs[np > 0 ? np : 1];
         for (int p = 0; p < np; p++) {
             xs[p] = np == 1 ? L + pw / 2 : L + 10 + (pw - 20) * p / (np - 1);
             if (p % step == 0 || p == np - 1) {
                 period_label(ctx->o->period, periods.v[p], buf, sizeof buf);
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-                           "transform=\"rotate(-35 %.1f %.1f)\" class=\"muted\">%s</text>\n",
+                fprintf(f,
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                        "transform=\"rotate(-35 %.1f %.1f)\" class=\"muted\">%s</text>\n",
                         xs[p], T + ph + 14, xs[p], T + ph + 14, buf);
             }
         }
@@ -869,13 +892,17 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
         for (int p = 0; p < np; p++) {
             if (has[p]) {
                 fmt_dec(mean[p], 1, buf, sizeof buf);
-                fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>%s</title></circle>\n",
+                fprintf(f,
+                        "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" "
+                        "r=\"3.5\"><title>%s</title></circle>\n",
                         xs[p], T + (10 - mean[p]) / 9.0 * ph, buf);
             } else if (sup[p]) {
                 ctx->any_suppressed = true;
-                fprintf(f, "<text class=\"supmark\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">\u2014"
-                           "<title>%s</title></text>\n",
-                        xs[p], T + ph - 4, R_("suppressed"));
+                fprintf(
+                    f,
+                    "<text class=\"supmark\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">\u2014"
+                    "<title>%s</title></text>\n",
+                    xs[p], T + ph - 4, R_("suppressed"));
             }
         }
         fputs("</svg></figure>\n", f);
@@ -894,13 +921,16 @@ static void svg_heatmap(FILE *f, struct report_ctx *ctx, const PGresult *r)
     double W = LW + CW * items.n + 8, H = HH + CH * units.n + 8;
     char buf[64], colour[16];
 
-    fprintf(f, "<figure class=\"chart heatmap\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-               "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
+    fprintf(f,
+            "<figure class=\"chart heatmap\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 "
+            "0 %.0f %.0f\" "
+            "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
             W, H, W, H, R_("Heatmap: units by item"));
     for (int c = 0; c < items.n; c++) {
         const char *name = items.v[c];
         for (int i = 0; i < PQntuples(r); i++)
-            if (val(r, i, "item_key") && !strcmp(val(r, i, "item_key"), items.v[c]) && val(r, i, "item_name")) {
+            if (val(r, i, "item_key") && !strcmp(val(r, i, "item_key"), items.v[c]) &&
+                val(r, i, "item_name")) {
                 name = val(r, i, "item_name");
                 break;
             }
@@ -925,7 +955,8 @@ static void svg_heatmap(FILE *f, struct report_ctx *ctx, const PGresult *r)
         double y = HH + CH * u;
         const char *uname = units.v[u];
         for (int i = 0; i < PQntuples(r); i++)
-            if (val(r, i, "unit_id") && !strcmp(val(r, i, "unit_id"), units.v[u]) && val(r, i, "unit_name")) {
+            if (val(r, i, "unit_id") && !strcmp(val(r, i, "unit_id"), units.v[u]) &&
+                val(r, i, "unit_name")) {
                 uname = val(r, i, "unit_name");
                 break;
             }
@@ -951,36 +982,46 @@ static void svg_heatmap(FILE *f, struct report_ctx *ctx, const PGresult *r)
             double x = LW + CW * c, m = 0;
             int row = -1;
             for (int i = 0; i < PQntuples(r) && row < 0; i++)
-                if (val(r, i, "unit_id") && !strcmp(val(r, i, "unit_id"), units.v[u]) && val(r, i, "item_key") &&
-                    !strcmp(val(r, i, "item_key"), items.v[c]))
+                if (val(r, i, "unit_id") && !strcmp(val(r, i, "unit_id"), units.v[u]) &&
+                    val(r, i, "item_key") && !strcmp(val(r, i, "item_key"), items.v[c]))
                     row = i;
             if (row >= 0 && num(r, row, "mean", &m)) {
                 heat_colour(m, colour, sizeof colour);
                 fmt_dec(m, 1, buf, sizeof buf);
-                fprintf(f, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
-                           "stroke=\"#fff\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                           "font-weight=\"600\">%s</text>\n",
+                fprintf(f,
+                        "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "fill=\"%s\" "
+                        "stroke=\"#fff\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" "
+                        "text-anchor=\"middle\" "
+                        "font-weight=\"600\">%s</text>\n",
                         x, y, CW, CH, colour, x + CW / 2, y + CH / 2 + 4, buf);
             } else if (row >= 0 && flag_true(r, row, "suppressed")) {
                 ctx->any_suppressed = true;
-                fprintf(f, "<rect class=\"cell sup\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                           "fill=\"#e4e7eb\" stroke=\"#fff\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" "
-                           "text-anchor=\"middle\" class=\"muted\">\u2014<title>%s</title></text>\n",
-                        x, y, CW, CH, x + CW / 2, y + CH / 2 + 4, R_("suppressed"));
+                fprintf(
+                    f,
+                    "<rect class=\"cell sup\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"#e4e7eb\" stroke=\"#fff\" stroke-width=\"2\"/><text x=\"%.1f\" "
+                    "y=\"%.1f\" "
+                    "text-anchor=\"middle\" class=\"muted\">\u2014<title>%s</title></text>\n",
+                    x, y, CW, CH, x + CW / 2, y + CH / 2 + 4, R_("suppressed"));
             } else {
-                fprintf(f, "<rect class=\"cell none\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                           "fill=\"#f5f7fa\" stroke=\"#fff\" stroke-width=\"2\"/>\n",
+                fprintf(f,
+                        "<rect class=\"cell none\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                        "height=\"%.1f\" "
+                        "fill=\"#f5f7fa\" stroke=\"#fff\" stroke-width=\"2\"/>\n",
                         x, y, CW, CH);
             }
         }
     }
     fputs("</svg></figure>\n", f);
-    fprintf(f, "<p class=\"legend\"><span class=\"sw\" style=\"background:#d73027\"></span>&lt; %s"
-               "<span class=\"sw\" style=\"background:#fee08b\"></span>",
+    fprintf(f,
+            "<p class=\"legend\"><span class=\"sw\" style=\"background:#d73027\"></span>&lt; %s"
+            "<span class=\"sw\" style=\"background:#fee08b\"></span>",
             "4");
     fmt_dec(5.5, 1, buf, sizeof buf);
-    fprintf(f, "%s<span class=\"sw\" style=\"background:#1a9850\"></span>\u2265 8"
-               "<span class=\"sw\" style=\"background:#e4e7eb\"></span>\u2014 %s</p>\n",
+    fprintf(f,
+            "%s<span class=\"sw\" style=\"background:#1a9850\"></span>\u2265 8"
+            "<span class=\"sw\" style=\"background:#e4e7eb\"></span>\u2014 %s</p>\n",
             buf, R_("suppressed"));
     free(units.v);
     free(items.v);
@@ -1004,16 +1045,20 @@ static void svg_gaps(FILE *f, struct report_ctx *ctx, const PGresult *r)
     char buf[64], buf2[64], lab[64];
 
     period_label(ctx->o->period, last, lab, sizeof lab);
-    fprintf(f, "<figure class=\"chart gaps\"><figcaption>%s</figcaption>"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-               "role=\"img\"><title>%s</title>\n",
+    fprintf(f,
+            "<figure class=\"chart gaps\"><figcaption>%s</figcaption>"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+            "height=\"%.0f\" "
+            "role=\"img\"><title>%s</title>\n",
             lab, W, H, W, H, R_("Desired versus current"));
     for (int g = 0; g <= 10; g += 2)
-        fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"muted\">%d</text>\n",
+        fprintf(f,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"muted\">%d</text>\n",
                 LW + BW * g / 10, T - 4, LW + BW * g / 10, H - 20, LW + BW * g / 10, H - 6, g);
     double xp = LW + BW * 0.55;
-    fprintf(f, "<line class=\"pass\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", xp, T - 10, xp, H - 20);
+    fprintf(f, "<line class=\"pass\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", xp,
+            T - 10, xp, H - 20);
     int row = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         if (!val(r, i, "period_start") || strcmp(val(r, i, "period_start"), last))
@@ -1025,19 +1070,23 @@ static void svg_gaps(FILE *f, struct report_ctx *ctx, const PGresult *r)
         bool hm = num(r, i, "mean", &m), hd = num(r, i, "desired_mean", &d);
         if (hm) {
             fmt_dec(m, 1, buf, sizeof buf);
-            fprintf(f, "<rect class=\"bar cur\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                       "style=\"fill:var(--cur);stroke:none\"/><text x=\"%.1f\" y=\"%.1f\">%s %s</text>\n",
-                    LW, y + 2, BW * m / 10, BH, LW + BW * m / 10 + 4, y + BH, R_("current"), buf);
+            fprintf(
+                f,
+                "<rect class=\"bar cur\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                "style=\"fill:var(--cur);stroke:none\"/><text x=\"%.1f\" y=\"%.1f\">%s %s</text>\n",
+                LW, y + 2, BW * m / 10, BH, LW + BW * m / 10 + 4, y + BH, R_("current"), buf);
         } else if (flag_true(r, i, "suppressed")) {
             ctx->any_suppressed = true;
-            fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4, y + BH,
-                    R_("suppressed"));
+            fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4,
+                    y + BH, R_("suppressed"));
         }
         if (hd) {
             fmt_dec(d, 1, buf, sizeof buf);
-            fprintf(f, "<rect class=\"bar des\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                       "style=\"fill:var(--des);stroke:none\"/><text x=\"%.1f\" y=\"%.1f\">%s %s",
-                    LW, y + BH + 6, BW * d / 10, BH, LW + BW * d / 10 + 4, y + 2 * BH + 4, R_("desired"), buf);
+            fprintf(f,
+                    "<rect class=\"bar des\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "style=\"fill:var(--des);stroke:none\"/><text x=\"%.1f\" y=\"%.1f\">%s %s",
+                    LW, y + BH + 6, BW * d / 10, BH, LW + BW * d / 10 + 4, y + 2 * BH + 4,
+                    R_("desired"), buf);
             if (hm) {
                 fmt_dec(d - m, 1, buf2, sizeof buf2);
                 fprintf(f, " (%s%s)", d - m >= 0 ? "+" : "", buf2);
@@ -1045,8 +1094,8 @@ static void svg_gaps(FILE *f, struct report_ctx *ctx, const PGresult *r)
             fputs("</text>\n", f);
         } else if (flag_true(r, i, "desired_suppressed")) {
             ctx->any_suppressed = true;
-            fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4, y + 2 * BH + 4,
-                    R_("suppressed"));
+            fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4,
+                    y + 2 * BH + 4, R_("suppressed"));
         }
     }
     fputs("</svg></figure>\n", f);
@@ -1074,18 +1123,21 @@ static void svg_actions(FILE *f, struct report_ctx *ctx, const PGresult *r)
         {"n_dropped", RN_("dropped"), "#bdbdbd"},
     };
     char lab[64], b1[32], b2[32];
-    fprintf(f, "<figure class=\"chart actions\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-               "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
+    fprintf(f,
+            "<figure class=\"chart actions\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 "
+            "0 %.0f %.0f\" "
+            "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
             W, H, W, H, R_("Action follow-up"));
     for (int i = 0; i < n; i++) {
         double y = T + RH * i, x = LW, total;
         period_label(ctx->o->period, val(r, i, "period_start"), lab, sizeof lab);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", LW - 8, y + BH - 4, lab);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", LW - 8,
+                y + BH - 4, lab);
         if (!num(r, i, "n_actions", &total)) {
             if (flag_true(r, i, "suppressed")) {
                 ctx->any_suppressed = true;
-                fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4, y + BH - 4,
-                        R_("suppressed"));
+                fprintf(f, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\">\u2014 %s</text>\n", LW + 4,
+                        y + BH - 4, R_("suppressed"));
             }
             continue;
         }
@@ -1094,8 +1146,10 @@ static void svg_actions(FILE *f, struct report_ctx *ctx, const PGresult *r)
             if (!num(r, i, parts[p].col, &c) || c <= 0)
                 continue;
             double w = BW * c / max;
-            fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                       "<title>%s: %.0f</title></rect>\n",
+            fprintf(f,
+                    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"%s\">"
+                    "<title>%s: %.0f</title></rect>\n",
                     x, y, w, BH, parts[p].colour, R_(parts[p].label), c);
             x += w;
         }
@@ -1104,13 +1158,14 @@ static void svg_actions(FILE *f, struct report_ctx *ctx, const PGresult *r)
         num(r, i, "overdue_rate", &od);
         snprintf(b1, sizeof b1, "%.0f%%", cr * 100);
         snprintf(b2, sizeof b2, "%.0f%%", od * 100);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%.0f \u00b7 %s %s \u00b7 %s %s</text>\n", x + 6, y + BH - 4, total,
-                b1, R_("done"), b2, R_("overdue"));
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%.0f \u00b7 %s %s \u00b7 %s %s</text>\n", x + 6,
+                y + BH - 4, total, b1, R_("done"), b2, R_("overdue"));
     }
     double lx = LW;
     for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 lx, H - 18, parts[p].colour, lx + 16, H - 8, R_(parts[p].label));
         lx += 130;
     }
@@ -1118,8 +1173,8 @@ static void svg_actions(FILE *f, struct report_ctx *ctx, const PGresult *r)
 }
 
 /* Vertical bars: a count per period or per label. */
-static void svg_bars(FILE *f, struct report_ctx *ctx, const PGresult *r, const char *labelcol, const char *valuecol,
-                     const char *title, bool horizontal)
+static void svg_bars(FILE *f, struct report_ctx *ctx, const PGresult *r, const char *labelcol,
+                     const char *valuecol, const char *title, bool horizontal)
 {
     int n = PQntuples(r);
     double max = 1, v;
@@ -1130,8 +1185,10 @@ static void svg_bars(FILE *f, struct report_ctx *ctx, const PGresult *r, const c
     if (horizontal) {
         const double LW = 260, BW = 380, RH = 22, T = 6;
         double W = LW + BW + 60, H = T + RH * n + 6;
-        fprintf(f, "<figure class=\"chart bars\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                   "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
+        fprintf(f,
+                "<figure class=\"chart bars\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
+                "viewBox=\"0 0 %.0f %.0f\" "
+                "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
                 W, H, W, H, title);
         for (int i = 0; i < n; i++) {
             double y = T + RH * i;
@@ -1139,8 +1196,9 @@ static void svg_bars(FILE *f, struct report_ctx *ctx, const PGresult *r, const c
                 continue;
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", LW - 8, y + 14);
             xml_text(f, val(r, i, labelcol));
-            fprintf(f, "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
-                       "style=\"fill:var(--cur)\"/><text x=\"%.1f\" y=\"%.1f\">%.0f</text>\n",
+            fprintf(f,
+                    "</text><rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" "
+                    "style=\"fill:var(--cur)\"/><text x=\"%.1f\" y=\"%.1f\">%.0f</text>\n",
                     LW, y + 2, BW * v / max, LW + BW * v / max + 4, y + 14, v);
         }
     } else {
@@ -1148,27 +1206,34 @@ static void svg_bars(FILE *f, struct report_ctx *ctx, const PGresult *r, const c
         double bw = n > 0 ? (n > 40 ? 12 : 26) : 26, W = L + (bw + 6) * n + 20, H = T + PH + B;
         if (W < 320)
             W = 320;
-        fprintf(f, "<figure class=\"chart bars\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                   "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
+        fprintf(f,
+                "<figure class=\"chart bars\"><svg xmlns=\"http://www.w3.org/2000/svg\" "
+                "viewBox=\"0 0 %.0f %.0f\" "
+                "width=\"%.0f\" height=\"%.0f\" role=\"img\"><title>%s</title>\n",
                 W, H, W, H, title);
-        fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L, T + PH, W - 10,
-                T + PH);
+        fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L,
+                T + PH, W - 10, T + PH);
         int step = n > 16 ? (n + 15) / 16 : 1;
         for (int i = 0; i < n; i++) {
             double x = L + 6 + (bw + 6) * i;
             if (num(r, i, valuecol, &v)) {
                 double h = PH * v / max;
-                fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                           "style=\"fill:var(--cur)\"><title>%.0f</title></rect>\n",
+                fprintf(f,
+                        "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "style=\"fill:var(--cur)\"><title>%.0f</title></rect>\n",
                         x, T + PH - h, bw, h, v);
                 if (n <= 24)
-                    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"muted\">%.0f</text>\n",
+                    fprintf(f,
+                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                            "class=\"muted\">%.0f</text>\n",
                             x + bw / 2, T + PH - h - 3, v);
             }
             if (i % step == 0) {
                 period_label(ctx->o->period, val(r, i, labelcol), lab, sizeof lab);
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\" "
-                           "class=\"muted\">%s</text>\n",
+                fprintf(f,
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 "
+                        "%.1f %.1f)\" "
+                        "class=\"muted\">%s</text>\n",
                         x + bw / 2, T + PH + 14, x + bw / 2, T + PH + 14, lab);
             }
         }
@@ -1194,7 +1259,8 @@ static void html_table(FILE *f, struct report_ctx *ctx, enum report_kind k)
             const char *t = cell(ctx, r, i, c);
             int fc = PQfnumber(r, c->name);
             Oid type = fc >= 0 ? PQftype(r, fc) : 0;
-            bool numeric = type == OID_INT2 || type == OID_INT4 || type == OID_INT8 || type == OID_NUMERIC;
+            bool numeric =
+                type == OID_INT2 || type == OID_INT4 || type == OID_INT8 || type == OID_NUMERIC;
             if (!strcmp(c->name, "period_start") && val(r, i, c->name)) {
                 period_label(ctx->o->period, t, lab, sizeof lab);
                 t = lab;
@@ -1230,8 +1296,9 @@ static void write_html(FILE *f, struct report_ctx *ctx)
     const char *lang = R_("html-lang");
     if (!strcmp(lang, "html-lang"))
         lang = "en";
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
             lang);
     xml_text(f, R_("Learning-work climate report"));
     fputs(" \u2014 ", f);
@@ -1241,7 +1308,7 @@ static void write_html(FILE *f, struct report_ctx *ctx)
     fputs(": ", f);
     xml_text(f, ctx->scope.name);
     fputs("</h1>\n<p class=\"meta\">", f);
-    const char *per = !strcmp(o->period, "month") ? R_("per month")
+    const char *per = !strcmp(o->period, "month")  ? R_("per month")
                       : !strcmp(o->period, "year") ? R_("per year")
                                                    : R_("per quarter");
     xml_text(f, per);
@@ -1320,7 +1387,8 @@ static void write_html(FILE *f, struct report_ctx *ctx)
     fputs("<footer>\n<p class=\"legend\"><strong>\u2014</strong> ", f);
     fprintf(f, R_("suppressed: computed from fewer than %s people, so it is not shown."), ctx->k);
     fputs(" ", f);
-    xml_text(f, R_("Themes appear only when several sessions named them. Individual scores and free text never "
+    xml_text(f, R_("Themes appear only when several sessions named them. Individual scores and "
+                   "free text never "
                    "appear in this report."));
     fputs("</p>\n<p class=\"legend\">", f);
     xml_text(f, R_("Generated"));
@@ -1335,46 +1403,55 @@ static void write_html(FILE *f, struct report_ctx *ctx)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "%s",
-            R_("usage: lwk report [REPORT] [options]\n"
-               "reports: trend (default), heatmap, gaps, actions, themes, participation, change, all\n"
-               "  --db CONNINFO        database (else LWK_REPORT_DB, else PGHOST, PGDATABASE, ...)\n"
-               "  --org ORG            organisation, by id or name\n"
-               "  --team TEAM          team, by id or name (with --org when names repeat)\n"
-               "  --unit UNIT          location or department, by id or name\n"
-               "  --from DATE          first day (YYYY-MM-DD) of the first period\n"
-               "  --to DATE            last day to include\n"
-               "  --period P           month, quarter (default) or year\n"
-               "  --item ITEM          one item, by key or number\n"
-               "  --instrument KEY     instrument (default lwk-meting)\n"
-               "  --by LEVEL           heatmap rows: team, department, location, organisation\n"
-               "  --limit N            themes per period (default 10)\n"
-               "  --format F           table (default), csv, json, html\n"
-               "  -o FILE              write to FILE instead of standard output\n"
-               "Without --org/--team/--unit: the programme office gets all organisations,\n"
-               "an analyst its one organisation. Numbers over fewer than k people show as\n"
-               "\xe2\x80\x94 (suppressed).\n"));
+    fprintf(
+        f, "%s",
+        R_("usage: lwk report [REPORT] [options]\n"
+           "reports: trend (default), heatmap, gaps, actions, themes, participation, change, all\n"
+           "  --db CONNINFO        database (else LWK_REPORT_DB, else PGHOST, PGDATABASE, ...)\n"
+           "  --org ORG            organisation, by id or name\n"
+           "  --team TEAM          team, by id or name (with --org when names repeat)\n"
+           "  --unit UNIT          location or department, by id or name\n"
+           "  --from DATE          first day (YYYY-MM-DD) of the first period\n"
+           "  --to DATE            last day to include\n"
+           "  --period P           month, quarter (default) or year\n"
+           "  --item ITEM          one item, by key or number\n"
+           "  --instrument KEY     instrument (default lwk-meting)\n"
+           "  --by LEVEL           heatmap rows: team, department, location, organisation\n"
+           "  --limit N            themes per period (default 10)\n"
+           "  --format F           table (default), csv, json, html\n"
+           "  -o FILE              write to FILE instead of standard output\n"
+           "Without --org/--team/--unit: the programme office gets all organisations,\n"
+           "an analyst its one organisation. Numbers over fewer than k people show as\n"
+           "\xe2\x80\x94 (suppressed).\n"));
 }
 
 static bool is_date(const char *s)
 {
     int y, m, d;
     char rest;
-    return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &rest) == 3 && m >= 1 && m <= 12 && d >= 1 &&
-           d <= 31;
+    return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &rest) == 3 && m >= 1 &&
+           m <= 12 && d >= 1 && d <= 31;
 }
 
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"org", required_argument, NULL, 'O'},
-        {"team", required_argument, NULL, 'T'},     {"unit", required_argument, NULL, 'U'},
-        {"from", required_argument, NULL, 'f'},     {"to", required_argument, NULL, 't'},
-        {"period", required_argument, NULL, 'p'},   {"item", required_argument, NULL, 'i'},
-        {"instrument", required_argument, NULL, 'I'}, {"by", required_argument, NULL, 'b'},
-        {"limit", required_argument, NULL, 'l'},    {"format", required_argument, NULL, 'F'},
-        {"report", required_argument, NULL, 'r'},   {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"org", required_argument, NULL, 'O'},
+        {"team", required_argument, NULL, 'T'},
+        {"unit", required_argument, NULL, 'U'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"period", required_argument, NULL, 'p'},
+        {"item", required_argument, NULL, 'i'},
+        {"instrument", required_argument, NULL, 'I'},
+        {"by", required_argument, NULL, 'b'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'F'},
+        {"report", required_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *kind = NULL, *format = "table";
     int c;
@@ -1385,22 +1462,54 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
             return REPORT_EXIT_USAGE;
         }
         switch (c) {
-        case 'd': o->db = optarg; break;
-        case 'O': o->org = optarg; break;
-        case 'T': o->team = optarg; break;
-        case 'U': o->unit = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 't': o->to = optarg; break;
-        case 'p': o->period = optarg; break;
-        case 'i': o->item = optarg; break;
-        case 'I': o->instrument = optarg; break;
-        case 'b': o->by = optarg; break;
-        case 'l': o->limit = atoi(optarg); break;
-        case 'F': format = optarg; break;
-        case 'r': kind = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return REPORT_EXIT_USAGE;
+        case 'd':
+            o->db = optarg;
+            break;
+        case 'O':
+            o->org = optarg;
+            break;
+        case 'T':
+            o->team = optarg;
+            break;
+        case 'U':
+            o->unit = optarg;
+            break;
+        case 'f':
+            o->from = optarg;
+            break;
+        case 't':
+            o->to = optarg;
+            break;
+        case 'p':
+            o->period = optarg;
+            break;
+        case 'i':
+            o->item = optarg;
+            break;
+        case 'I':
+            o->instrument = optarg;
+            break;
+        case 'b':
+            o->by = optarg;
+            break;
+        case 'l':
+            o->limit = atoi(optarg);
+            break;
+        case 'F':
+            format = optarg;
+            break;
+        case 'r':
+            kind = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return REPORT_EXIT_USAGE;
         }
     }
     if (optind < argc) {
@@ -1436,16 +1545,18 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
         }
     }
     if (o->format == REPORT_FMT_CSV && o->kind == REPORT_ALL) {
-        fprintf(stderr, "lwk report: %s\n", R_("CSV holds one report: name it (trend, heatmap, ...)"));
+        fprintf(stderr, "lwk report: %s\n",
+                R_("CSV holds one report: name it (trend, heatmap, ...)"));
         return REPORT_EXIT_USAGE;
     }
     if (strcmp(o->period, "month") && strcmp(o->period, "quarter") && strcmp(o->period, "year")) {
         fprintf(stderr, "lwk report: %s\n", R_("--period must be month, quarter or year"));
         return REPORT_EXIT_USAGE;
     }
-    if (o->by && strcmp(o->by, "team") && strcmp(o->by, "department") && strcmp(o->by, "location") &&
-        strcmp(o->by, "organisation")) {
-        fprintf(stderr, "lwk report: %s\n", R_("--by must be team, department, location or organisation"));
+    if (o->by && strcmp(o->by, "team") && strcmp(o->by, "department") &&
+        strcmp(o->by, "location") && strcmp(o->by, "organisation")) {
+        fprintf(stderr, "lwk report: %s\n",
+                R_("--by must be team, department, location or organisation"));
         return REPORT_EXIT_USAGE;
     }
     if ((o->from && !is_date(o->from)) || (o->to && !is_date(o->to))) {
@@ -1554,8 +1665,9 @@ int report_main(int argc, char **argv)
     rc = resolve_scope(conn, &o, &ctx.scope);
     if (rc == REPORT_EXIT_OK) {
         r = query(conn,
-                  "SELECT k, to_char(refreshed_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') FROM lwk.report_status", 0,
-                  NULL);
+                  "SELECT k, to_char(refreshed_at, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM') FROM "
+                  "lwk.report_status",
+                  0, NULL);
         if (!r)
             rc = REPORT_EXIT_QUERY;
         else {
@@ -1573,9 +1685,11 @@ int report_main(int argc, char **argv)
         snprintf(limit, sizeof limit, "%d", o.limit);
         const char *by = o.by ? o.by : !strcmp(ctx.scope.level, "all") ? "organisation" : "team";
         const char *params[P_COUNT] = {
-            [P_PERIOD] = o.period, [P_LEVEL] = ctx.scope.level, [P_UNIT] = unit,
-            [P_INSTRUMENT] = o.instrument, [P_FROM] = o.from, [P_TO] = o.to,
-            [P_ITEM] = o.item, [P_BY] = by, [P_LIMIT] = limit, [P_ORG] = org,
+            [P_PERIOD] = o.period, [P_LEVEL] = ctx.scope.level,
+            [P_UNIT] = unit,       [P_INSTRUMENT] = o.instrument,
+            [P_FROM] = o.from,     [P_TO] = o.to,
+            [P_ITEM] = o.item,     [P_BY] = by,
+            [P_LIMIT] = limit,     [P_ORG] = org,
         };
         for (int k = 0; k < REPORT_KINDS && rc == REPORT_EXIT_OK; k++) {
             if (o.kind != REPORT_ALL && o.kind != (enum report_kind)k)

@@ -21,9 +21,9 @@ struct db_query {
     char *sql;
     int nparams;
     char **params;
-    int *lengths;  /* NULL: all text */
-    int *formats;  /* NULL: all text */
-    Oid *types;    /* NULL: inferred by the server */
+    int *lengths; /* NULL: all text */
+    int *formats; /* NULL: all text */
+    Oid *types;   /* NULL: inferred by the server */
     db_result_cb cb;
     void *arg;
 };
@@ -331,8 +331,8 @@ static void db_send_next(struct db *db)
     if (!db->conn || db->connecting || db->busy_since || !db->head)
         return;
     struct db_query *q = db->head;
-    if (!PQsendQueryParams(db->conn, q->sql, q->nparams, q->types,
-                           (const char *const *)q->params, q->lengths, q->formats, 0)) {
+    if (!PQsendQueryParams(db->conn, q->sql, q->nparams, q->types, (const char *const *)q->params,
+                           q->lengths, q->formats, 0)) {
         db_drop(db, "send failed");
         return;
     }

@@ -5,6 +5,7 @@
  */
 #include "lwkd.h"
 #include "auth.h"
+#include "instruments.h"
 #include "log.h"
 #include "store.h"
 
@@ -25,7 +26,6 @@ static struct {
     uint64_t start_ms;
     int fails;
 } join_fails[JOIN_TABLE];
-
 
 static bool join_blocked(struct conn *c, uint64_t now)
 {
@@ -75,59 +75,17 @@ static bool rate_ok(struct conn *c)
     return true;
 }
 
-/*
- * The snapshot frame with "id" added as its first key: a snapshot answering
- * resync carries the request's id, as every reply does, but the engine's
- * frame has none. The engine packs the snapshot as a fixmap (5 keys at most).
- */
-static struct engine_frame *snapshot_with_id(const uint8_t *frame, size_t len, int64_t id)
-{
-    uint8_t key[3 + 5] = {0xa2, 'i', 'd'};
-    size_t k = 3;
-    uint32_t v = (uint32_t)id; /* the codec bounds id to 0 .. 2^32-1 */
-    if (v < 0x80) {
-        key[k++] = (uint8_t)v;
-    } else if (v <= 0xff) {
-        key[k++] = 0xcc;
-        key[k++] = (uint8_t)v;
-    } else if (v <= 0xffff) {
-        key[k++] = 0xcd;
-        key[k++] = (uint8_t)(v >> 8);
-        key[k++] = (uint8_t)v;
-    } else {
-        key[k++] = 0xce;
-        proto_put_u32be(key + k, v);
-        k += 4;
-    }
-    const size_t head = PROTO_FRAME_HEADER + 1;
-    if (len < head || (frame[head - 1] & 0xf0) != 0x80 || (frame[head - 1] & 0x0f) == 0x0f ||
-        len + k - PROTO_FRAME_HEADER > UINT32_MAX)
-        return NULL;
-    uint8_t *buf = malloc(len + k);
-    if (!buf)
-        return NULL;
-    memcpy(buf, frame, head);
-    buf[head - 1]++;
-    memcpy(buf + head, key, k);
-    memcpy(buf + head + k, frame + head, len - head);
-    proto_put_u32be(buf, (uint32_t)(len + k - PROTO_FRAME_HEADER));
-    struct engine_frame *f = engine_frame_new(buf, len + k);
-    free(buf);
-    return f;
-}
-
 static void send_snapshot(struct conn *c, int64_t id, uint64_t since)
 {
     struct engine_actor who = {c->kind, c->pid, c->facilitator};
     uint8_t *frame;
     size_t len;
-    int rc = engine_snapshot(c->d->engine, c->session, &who, since, &frame, &len);
+    int rc = engine_snapshot_reply(c->d->engine, c->session, &who, since, id, &frame, &len);
     if (rc < 0) {
         conn_send_error(c, id, rc, "snapshot");
         return;
     }
-    struct engine_frame *f =
-        id >= 0 ? snapshot_with_id(frame, len, id) : engine_frame_new(frame, len);
+    struct engine_frame *f = engine_frame_new(frame, len);
     free(frame);
     if (!f) {
         conn_send_error(c, id, PROTO_ERR_INTERNAL, "snapshot");
@@ -355,22 +313,23 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
         free(lc.rows);
         return;
     }
-    struct session *s;
     if (m->type == PT_SESSION_NEW) {
-        int rc = engine_session_new(d->engine, m, c->facilitator, wall_ms(), &s);
-        if (rc < 0) {
-            conn_send_error(c, id, rc, "session.new");
-            return;
-        }
-        log_event(LOG_INFO, "session_opened", "session=%lld conn=%llu",
-                  (long long)session_id(s), (unsigned long long)c->id);
-    } else { /* PT_SESSION_OPEN */
-        s = engine_find(d->engine, proto_int(m, PK_SESSION, 0));
-        if (!s || !owns(c, s)) {
-            conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "session");
-            return;
-        }
+        /* The instrument (and a team's review) may come from the database first. */
+        instruments_session_new(c, m, id);
+        return;
     }
+    /* PT_SESSION_OPEN */
+    struct session *s = engine_find(d->engine, proto_int(m, PK_SESSION, 0));
+    if (!s || !owns(c, s)) {
+        conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "session");
+        return;
+    }
+    dispatch_session_ready(c, s, id, (uint64_t)proto_int(m, PK_SINCE, 0));
+}
+
+void dispatch_session_ready(struct conn *c, struct session *s, int64_t id, uint64_t since)
+{
+    const struct session_state *st = session_get_state(s);
     conn_join_session(c, s);
     struct proto_msg r;
     proto_msg_init(&r, PT_OK);
@@ -379,8 +338,12 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
     proto_set_int(&r, PK_SESSION, session_id(s));
     proto_set_str(&r, PK_JOIN_CODE, session_join_code(s));
     proto_set_str(&r, PK_KIOSK_CODE, session_kiosk_code(s));
+    if (st->instrument)
+        proto_set_str(&r, PK_INSTRUMENT, st->instrument);
+    if (st->version > 0)
+        proto_set_int(&r, PK_VERSION, st->version);
     conn_send_msg(c, &r);
-    send_snapshot(c, -1, (uint64_t)proto_int(m, PK_SINCE, 0));
+    send_snapshot(c, -1, since);
 }
 
 void dispatch_frame(struct conn *c, const uint8_t *body, uint32_t len)
@@ -452,6 +415,25 @@ void dispatch_frame(struct conn *c, const uint8_t *body, uint32_t len)
             conn_send_error(c, id, PROTO_ERR_WRONG_ROLE, proto_type_name(m->type));
         else
             auth_admin_request(c, m, id);
+        break;
+    case PT_INSTRUMENT_IMPORT:
+    case PT_INSTRUMENT_EXPORT:
+        /* Instruments are the admin's to change; facilitators may read them. */
+        if (c->kind != PROTO_KIND_ADMIN &&
+            !(m->type == PT_INSTRUMENT_EXPORT && c->kind == PROTO_KIND_FACILITATOR))
+            conn_send_error(c, id, PROTO_ERR_WRONG_ROLE, proto_type_name(m->type));
+        else
+            instruments_request(c, m, id);
+        break;
+    case PT_ACTION_LIST:
+    case PT_ACTION_UPDATE:
+    case PT_TEAM_HISTORY:
+    case PT_TEAM_DUE:
+    case PT_EXAMPLE_LIST:
+        if (c->kind != PROTO_KIND_ADMIN && c->kind != PROTO_KIND_FACILITATOR)
+            conn_send_error(c, id, PROTO_ERR_WRONG_ROLE, proto_type_name(m->type));
+        else
+            cycle_request(c, m, id);
         break;
     default: {
         if (c->kind == PROTO_KIND_MONITOR || c->kind == PROTO_KIND_ADMIN) {

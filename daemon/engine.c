@@ -1780,8 +1780,8 @@ static int desired_item(struct req_ctx *c, int *item)
     const struct session_state *st = c->st;
     int i = (int)c->req->v[PK_ITEM].i;
     int64_t v = c->req->v[PK_VALUE].i;
-    if (i >= st->n_items || !st->items[i].scored || v < st->items[i].scale_min ||
-        v > st->items[i].scale_max)
+    if (i >= st->n_items || !st->items[i].scored || !st->items[i].selected ||
+        v < st->items[i].scale_min || v > st->items[i].scale_max)
         return PROTO_ERR_OUT_OF_RANGE;
     *item = i;
     return 0;
@@ -2193,8 +2193,11 @@ static void timer_check(struct session *s, uint64_t now_ms)
     proto_set_int(&ev, PK_DURATION, t->duration_s);
     /* The clock is no sign of life: the idle time keeps counting. */
     uint64_t active = s->active_ms;
-    if (emit(s, &ev) == 0)
+    bool from_tick = s->idle_from_tick;
+    if (emit(s, &ev) == 0) {
         s->active_ms = active;
+        s->idle_from_tick = from_tick;
+    }
 }
 
 /* ---- the review of earlier actions ------------------------------------- */
@@ -2391,6 +2394,12 @@ static const struct engine_frame *visible(const struct log_entry *l, const struc
 int engine_snapshot(struct engine *e, struct session *s, const struct engine_actor *who,
                     uint64_t since, uint8_t **frame, size_t *len)
 {
+    return engine_snapshot_reply(e, s, who, since, -1, frame, len);
+}
+
+int engine_snapshot_reply(struct engine *e, struct session *s, const struct engine_actor *who,
+                          uint64_t since, int64_t id, uint8_t **frame, size_t *len)
+{
     (void)e;
     *frame = NULL;
     *len = 0;
@@ -2408,9 +2417,13 @@ int engine_snapshot(struct engine *e, struct session *s, const struct engine_act
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     static const char zero[PROTO_FRAME_HEADER] = {0};
     msgpack_sbuffer_write(&sb, zero, sizeof(zero));
-    msgpack_pack_map(&pk, since > 0 ? 5 : 4);
+    msgpack_pack_map(&pk, (since > 0 ? 5 : 4) + (id >= 0 ? 1 : 0));
     pack_key(&pk, "t");
     pack_key(&pk, proto_type_name(PT_SNAPSHOT));
+    if (id >= 0) { /* the answer to a resync echoes its id */
+        pack_key(&pk, "id");
+        msgpack_pack_int64(&pk, id);
+    }
     pack_key(&pk, "session");
     msgpack_pack_int64(&pk, s->id);
     pack_key(&pk, "seq");

@@ -178,6 +178,9 @@ int engine_request(struct engine *e, struct session *s, const struct engine_acto
  */
 int engine_snapshot(struct engine *e, struct session *s, const struct engine_actor *who,
                     uint64_t since, uint8_t **frame, size_t *len);
+/* The same, as the reply to a request with this id (id < 0: none). */
+int engine_snapshot_reply(struct engine *e, struct session *s, const struct engine_actor *who,
+                          uint64_t since, int64_t id, uint8_t **frame, size_t *len);
 
 /*
  * Periodic work: emits timer.overrun for countdowns whose planned time has

@@ -35,6 +35,11 @@ static void on_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
     struct lwkd *d = c->d;
+    /* A destroyed connection leaves its session only now: it may have been
+     * cut off in the middle of a fan-out, and the presence event its leaving
+     * causes must not overtake the event being fanned out. */
+    dispatch_conn_closed(c);
+    conn_leave_session(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -47,7 +52,8 @@ static void on_closed(uv_handle_t *h)
     free(c);
 }
 
-/* Closes now, whatever is queued (pending writes are cancelled). */
+/* Closes now, whatever is queued (pending writes are cancelled). Until
+ * on_closed it stays a member of its session, one that is sent nothing. */
 static void conn_destroy(struct conn *c)
 {
     if (uv_is_closing(&c->h.handle))
@@ -55,8 +61,6 @@ static void conn_destroy(struct conn *c)
     if (c->state != CONN_HANDSHAKE && c->kind <= PROTO_KIND_MONITOR)
         c->d->nconns_by_kind[c->kind]--;
     c->state = CONN_CLOSING;
-    dispatch_conn_closed(c);
-    conn_leave_session(c);
     uv_close(&c->h.handle, on_closed);
 }
 

@@ -54,13 +54,13 @@ struct spool_record {
 typedef void (*spool_record_fn)(void *arg, const struct spool_record *rec);
 
 struct spool_stats {
-    uint64_t bytes;      /* in all segment files */
+    uint64_t bytes; /* in all segment files */
     uint64_t segments;
-    uint64_t records;    /* read at open plus appended since */
-    uint64_t bad_bytes;  /* skipped as corrupt or torn while reading */
-    uint64_t truncated;  /* bytes cut from a torn tail */
-    uint64_t syncs;      /* fdatasync calls completed */
-    int sync_error;      /* last fdatasync/close error (negative errno), 0 = none */
+    uint64_t records;   /* read at open plus appended since */
+    uint64_t bad_bytes; /* skipped as corrupt or torn while reading */
+    uint64_t truncated; /* bytes cut from a torn tail */
+    uint64_t syncs;     /* fdatasync calls completed */
+    int sync_error;     /* last fdatasync/close error (negative errno), 0 = none */
 };
 
 /*

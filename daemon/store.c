@@ -168,8 +168,7 @@ void store_free(struct store *st)
     if (st->head)
         log_event(LOG_WARN, "store_stopped_with_waiting_events",
                   "waiting=%llu spool_bytes=%llu note=\"kept in the spool for the next start\"",
-                  (unsigned long long)st->n_waiting,
-                  (unsigned long long)spool_bytes(st->spool));
+                  (unsigned long long)st->n_waiting, (unsigned long long)spool_bytes(st->spool));
     for (struct store_rec *r = st->head, *n; r; r = n) {
         n = r->next;
         engine_frame_unref(r->full);
@@ -222,9 +221,9 @@ void store_event(struct store *st, int64_t session_id, uint64_t seq, enum proto_
     engine_frame_ref(full);
     r->full = full;
     if (st->spool) {
-        int rc = spool_append(st->spool, session_id, seq, r->time_ms,
-                              full->data + PROTO_FRAME_HEADER, full->len - PROTO_FRAME_HEADER,
-                              &r->pos);
+        int rc =
+            spool_append(st->spool, session_id, seq, r->time_ms, full->data + PROTO_FRAME_HEADER,
+                         full->len - PROTO_FRAME_HEADER, &r->pos);
         if (rc < 0) {
             /* Kept in memory for the database all the same; store_full now
              * refuses further changes until the spool has room again. */
@@ -348,8 +347,7 @@ static void arr_null(struct pg_array *a)
  * leave the event log: resume tokens and session codes are credentials
  * (the payload keeps them, for the restore).
  */
-static int event_json(const uint8_t *body, size_t len, const char **kind, char **json,
-                      size_t *jlen)
+static int event_json(const uint8_t *body, size_t len, const char **kind, char **json, size_t *jlen)
 {
     struct proto_msg *m;
     int rc = proto_decode(body, len, true, &m, NULL);
@@ -360,9 +358,10 @@ static int event_json(const uint8_t *body, size_t len, const char **kind, char *
     proto_unset(m, PK_JOIN_CODE);
     proto_unset(m, PK_KIOSK_CODE);
     proto_unset(m, PK_TOKEN);
-    rc = proto_to_json(m, json, jlen);
+    if (proto_to_json(m, json, jlen) < 0)
+        *json = NULL; /* stored without data, not lost */
     proto_msg_free(m);
-    return rc;
+    return 0;
 }
 
 static void batch_done(void *arg, const PGresult *res, const char *err);
@@ -392,8 +391,7 @@ static void send_batch(struct store *st)
         char *json = NULL;
         size_t jlen = 0;
         /* An event that does not decode is still stored (payload intact). */
-        if (event_json(body, len, &kind, &json, &jlen) < 0)
-            kind = "invalid";
+        (void)event_json(body, len, &kind, &json, &jlen);
         arr_int8(&a[0], r->session_id);
         arr_int8(&a[1], (int64_t)r->seq);
         arr_bytes(&a[2], kind, strlen(kind));
@@ -467,8 +465,7 @@ static void batch_done(void *arg, const PGresult *res, const char *err)
         st->stats.written += (uint64_t)n;
         st->stats.batches++;
         if (st->retry_ms)
-            log_event(LOG_INFO, "store_resumed", "waiting=%llu",
-                      (unsigned long long)st->n_waiting);
+            log_event(LOG_INFO, "store_resumed", "waiting=%llu", (unsigned long long)st->n_waiting);
         st->retry_ms = 0;
         st->retry_at = 0;
         st->last_error_log = 0;
@@ -611,7 +608,7 @@ static void restore_from_spool(struct store *st)
     if (ev) {
         for (size_t i = 0; i < st->n_spooled; i++)
             ev[i] = (struct restore_ev){st->spooled[i].session_id, st->spooled[i].seq, 1, i,
-                                        st->spooled[i].body, st->spooled[i].len};
+                                        st->spooled[i].body,       st->spooled[i].len};
         restore_events(st, ev, st->n_spooled, "spool");
         free(ev);
     }
@@ -660,21 +657,24 @@ static void restore_loaded(void *arg, const PGresult *res, const char *err)
         bufs[i] = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 2), &blen);
         if (!bufs[i])
             continue;
-        ev[n++] = (struct restore_ev){sid, strtoull(PQgetvalue(res, i, 1), NULL, 10), 0,
-                                      (size_t)i, bufs[i], blen};
+        ev[n++] = (struct restore_ev){
+            sid, strtoull(PQgetvalue(res, i, 1), NULL, 10), 0, (size_t)i, bufs[i], blen};
     }
     size_t from_db = n;
     if (st->startup) {
         for (size_t i = 0; i < st->n_spooled; i++)
             ev[n++] = (struct restore_ev){st->spooled[i].session_id, st->spooled[i].seq, 1, i,
-                                          st->spooled[i].body, st->spooled[i].len};
+                                          st->spooled[i].body,       st->spooled[i].len};
     } else {
         /* The queued events of those sessions follow their stored ones. */
         size_t i = 0;
         for (struct store_rec *r = st->head; r; r = r->next, i++) {
             if (engine_find(st->d->engine, r->session_id))
                 continue;
-            ev[n++] = (struct restore_ev){r->session_id, r->seq, 1, i,
+            ev[n++] = (struct restore_ev){r->session_id,
+                                          r->seq,
+                                          1,
+                                          i,
                                           r->full->data + PROTO_FRAME_HEADER,
                                           r->full->len - PROTO_FRAME_HEADER};
         }
@@ -752,8 +752,8 @@ static void collect_spooled(void *arg, const struct spool_record *rec)
     if (!body)
         return;
     memcpy(body, rec->body, rec->len);
-    st->spooled[st->n_spooled++] = (struct spooled){rec->session_id, rec->seq, rec->time_ms, body,
-                                                    rec->len, rec->end};
+    st->spooled[st->n_spooled++] =
+        (struct spooled){rec->session_id, rec->seq, rec->time_ms, body, rec->len, rec->end};
 }
 
 int store_start(struct store *st, void (*ready)(struct lwkd *d))
@@ -788,9 +788,9 @@ int store_start(struct store *st, void (*ready)(struct lwkd *d))
     struct spool_stats ss;
     spool_get_stats(st->spool, &ss);
     log_event(ss.bad_bytes || ss.truncated ? LOG_WARN : LOG_INFO, "spool_opened",
-              "path=\"%s\" records=%zu bytes=%llu bad_bytes=%llu truncated=%llu",
-              d->cfg.spool_path, st->n_spooled, (unsigned long long)ss.bytes,
-              (unsigned long long)ss.bad_bytes, (unsigned long long)ss.truncated);
+              "path=\"%s\" records=%zu bytes=%llu bad_bytes=%llu truncated=%llu", d->cfg.spool_path,
+              st->n_spooled, (unsigned long long)ss.bytes, (unsigned long long)ss.bad_bytes,
+              (unsigned long long)ss.truncated);
     st->phase = PHASE_WAIT_DB;
     enum proto_db_state now = db_state(d->db);
     if (now == PROTO_DB_OK) {

@@ -23,12 +23,13 @@ _Static_assert(PK__COUNT <= 128, "present is a 128-bit mask");
 
 struct key_def {
     const char *name;
+    uint32_t len; /* strlen(name) */
     enum proto_kind kind;
     int64_t min, max;
 };
 
 static const struct key_def key_defs[PK__COUNT] = {
-#define X(e, name, kind, min, max) [PK_##e] = {name, kind, min, max},
+#define X(e, name, kind, min, max) [PK_##e] = {name, sizeof(name) - 1, kind, min, max},
     PROTO_KEYS(X)
 #undef X
 };
@@ -40,6 +41,7 @@ struct rule {
 
 struct type_def {
     const char *name;
+    uint32_t len; /* strlen(name) */
     enum proto_dir dir;
     const struct rule *rules;
 };
@@ -49,11 +51,40 @@ PROTO_TYPES(X)
 #undef X
 
 static const struct type_def type_defs[PT__COUNT] = {
-    [PT__NONE] = {"", PD_REPLY, NULL},
-#define X(e, name, dir, ...) [PT_##e] = {name, dir, rules_##e},
+    [PT__NONE] = {"", 0, PD_REPLY, NULL},
+#define X(e, name, dir, ...) [PT_##e] = {name, sizeof(name) - 1, dir, rules_##e},
     PROTO_TYPES(X)
 #undef X
 };
+
+/*
+ * The same rules as bit masks (word w of the 128-bit key set), so that the
+ * codec's per-key checks are one AND instead of a scan of the rule list:
+ * every message encoded or decoded asks them for every key. R() is
+ * redefined for each table and given back its proto.h meaning after.
+ */
+#define KEY_BIT(k, w) ((k) / 64 == (w) ? (uint64_t)1 << ((k) % 64) : 0)
+#define X(e, name, dir, ...) [PT_##e] = 0 __VA_ARGS__,
+#undef R
+#define R(key, req) | KEY_BIT(PK_##key, 0)
+static const uint64_t rule_keys0[PT__COUNT] = {PROTO_TYPES(X)};
+#undef R
+#define R(key, req) | KEY_BIT(PK_##key, 1)
+static const uint64_t rule_keys1[PT__COUNT] = {PROTO_TYPES(X)};
+#undef R
+#define R(key, req) | ((req) ? KEY_BIT(PK_##key, 0) : 0)
+static const uint64_t rule_required0[PT__COUNT] = {PROTO_TYPES(X)};
+#undef R
+#define R(key, req) | ((req) ? KEY_BIT(PK_##key, 1) : 0)
+static const uint64_t rule_required1[PT__COUNT] = {PROTO_TYPES(X)};
+#undef R
+#define R(key, req) {PK_##key, req},
+#undef X
+
+static inline bool key_in(uint64_t w0, uint64_t w1, enum proto_key k)
+{
+    return ((k < 64 ? w0 : w1) >> (k & 63)) & 1u;
+}
 
 static const char *const kinds[] = {PROTO_KINDS, NULL};
 static const char *const phases[] = {PROTO_PHASES, NULL};
@@ -138,7 +169,7 @@ const char *proto_type_name(enum proto_type t)
 enum proto_type proto_type_lookup(const char *name, size_t len)
 {
     for (int t = PT__NONE + 1; t < PT__COUNT; t++)
-        if (strlen(type_defs[t].name) == len && memcmp(type_defs[t].name, name, len) == 0)
+        if (type_defs[t].len == len && memcmp(type_defs[t].name, name, len) == 0)
             return (enum proto_type)t;
     return PT__NONE;
 }
@@ -148,19 +179,11 @@ enum proto_dir proto_type_dir(enum proto_type t)
     return (t > PT__NONE && t < PT__COUNT) ? type_defs[t].dir : PD_REPLY;
 }
 
-static const struct rule *type_rule(enum proto_type t, enum proto_key k)
-{
-    for (const struct rule *r = type_defs[t].rules; r && r->key != PK__COUNT; r++)
-        if (r->key == k)
-            return r;
-    return NULL;
-}
-
 bool proto_type_allows(enum proto_type t, enum proto_key k)
 {
-    if (t <= PT__NONE || t >= PT__COUNT)
+    if (t <= PT__NONE || t >= PT__COUNT || k >= PK__COUNT)
         return false;
-    if (type_rule(t, k))
+    if (key_in(rule_keys0[t], rule_keys1[t], k))
         return true;
     if (type_defs[t].dir == PD_REQ && k == PK_ID)
         return true;
@@ -171,12 +194,20 @@ bool proto_type_allows(enum proto_type t, enum proto_key k)
 
 bool proto_type_requires(enum proto_type t, enum proto_key k)
 {
-    if (t <= PT__NONE || t >= PT__COUNT)
+    if (t <= PT__NONE || t >= PT__COUNT || k >= PK__COUNT)
         return false;
-    const struct rule *r = type_rule(t, k);
-    if (r)
-        return r->required;
+    if (key_in(rule_keys0[t], rule_keys1[t], k))
+        return key_in(rule_required0[t], rule_required1[t], k);
     return type_defs[t].dir == PD_EVENT && k == PK_SEQ;
+}
+
+/* Every key type t requires, as a key set (the rule tables plus an event's seq). */
+static void required_keys(enum proto_type t, uint64_t out[2])
+{
+    out[0] = rule_required0[t];
+    out[1] = rule_required1[t];
+    if (type_defs[t].dir == PD_EVENT && !key_in(rule_keys0[t], rule_keys1[t], PK_SEQ))
+        out[PK_SEQ / 64] |= (uint64_t)1 << (PK_SEQ % 64);
 }
 
 const char *proto_key_name(enum proto_key k)
@@ -203,7 +234,7 @@ bool proto_key_is_date(enum proto_key k)
 static enum proto_key key_lookup(const char *s, size_t len)
 {
     for (int k = 0; k < PK__COUNT; k++)
-        if (strlen(key_defs[k].name) == len && memcmp(key_defs[k].name, s, len) == 0)
+        if (key_defs[k].len == len && memcmp(key_defs[k].name, s, len) == 0)
             return (enum proto_key)k;
     return PK__COUNT;
 }
@@ -602,10 +633,16 @@ static int decode_map(struct dec *d, const msgpack_object *o, struct proto_msg *
             return rc;
         m->present[k >> 6] |= (uint64_t)1 << (k & 63);
     }
-    if (nested != 2)
-        for (int k = 0; k < PK__COUNT; k++)
-            if (proto_type_requires(m->type, (enum proto_key)k) && !proto_has(m, (enum proto_key)k))
-                return fail(d, PROTO_ERR_MISSING_FIELD, (enum proto_key)k, "required");
+    if (nested != 2) {
+        uint64_t req[2];
+        required_keys(m->type, req);
+        for (int w = 0; w < 2; w++) {
+            uint64_t missing = req[w] & ~m->present[w];
+            if (missing) /* the lowest key first, as a scan of the keys would find it */
+                return fail(d, PROTO_ERR_MISSING_FIELD,
+                            (enum proto_key)(w * 64 + __builtin_ctzll(missing)), "required");
+        }
+    }
     return 0;
 }
 
@@ -778,99 +815,150 @@ static int pack_msg(msgpack_packer *pk, const struct proto_msg *m, int row, int 
     if (!row && (m->type <= PT__NONE || m->type >= PT__COUNT))
         return PROTO_ERR_UNKNOWN_TYPE;
     uint32_t n = row ? 0 : 1;
-    for (int k = 0; k < PK__COUNT; k++) {
-        if (!proto_has(m, (enum proto_key)k)) {
-            if (!row && proto_type_requires(m->type, (enum proto_key)k))
+    /* Only the keys present or required, in key order (the first error wins). */
+    uint64_t req[2] = {0, 0};
+    if (!row)
+        required_keys(m->type, req);
+    for (int w = 0; w < 2; w++) {
+        for (uint64_t bits = m->present[w] | req[w]; bits; bits &= bits - 1) {
+            enum proto_key k = (enum proto_key)(w * 64 + __builtin_ctzll(bits));
+            if (k >= PK__COUNT)
+                continue; /* bits past the last key are never looked at */
+            if (!proto_has(m, k))
                 return PROTO_ERR_MISSING_FIELD;
-            continue;
+            if (!row && !proto_type_allows(m->type, k))
+                return PROTO_ERR_BAD_TYPE;
+            int rc = check_value(m, k);
+            if (rc < 0)
+                return rc;
+            n++;
         }
-        if (!row && !proto_type_allows(m->type, (enum proto_key)k))
-            return PROTO_ERR_BAD_TYPE;
-        int rc = check_value(m, (enum proto_key)k);
-        if (rc < 0)
-            return rc;
-        n++;
     }
     msgpack_pack_map(pk, n);
     if (!row) {
-        const char *tn = type_defs[m->type].name;
+        const struct type_def *td = &type_defs[m->type];
         msgpack_pack_str_with_body(pk, "t", 1);
-        msgpack_pack_str_with_body(pk, tn, strlen(tn));
+        msgpack_pack_str_with_body(pk, td->name, td->len);
     }
-    for (int k = 0; k < PK__COUNT; k++) {
-        if (!proto_has(m, (enum proto_key)k))
-            continue;
-        const struct key_def *kd = &key_defs[k];
-        const union proto_val *v = &m->v[k];
-        msgpack_pack_str_with_body(pk, kd->name, strlen(kd->name));
-        switch (kd->kind) {
-        case PF_INT:
-            msgpack_pack_int64(pk, v->i);
-            break;
-        case PF_BOOL:
-            if (v->i)
-                msgpack_pack_true(pk);
-            else
-                msgpack_pack_false(pk);
-            break;
-        case PF_ENUM: {
-            const char *s = proto_enum_name((enum proto_key)k, v->i);
-            msgpack_pack_str_with_body(pk, s, strlen(s));
-            break;
-        }
-        case PF_STR:
-            msgpack_pack_str(pk, v->s.len);
-            if (v->s.len)
-                msgpack_pack_str_body(pk, v->s.p, v->s.len);
-            break;
-        case PF_INTS:
-            msgpack_pack_array(pk, v->a.n);
-            for (uint32_t i = 0; i < v->a.n; i++)
-                msgpack_pack_int64(pk, v->a.p[i]);
-            break;
-        case PF_MSGS:
-            msgpack_pack_array(pk, v->m.n);
-            for (uint32_t i = 0; i < v->m.n; i++) {
-                /* As the decoder reads them: every list but events holds rows. */
-                int rc = pack_msg(pk, &v->m.p[i], k != PK_EVENTS, depth + 1);
-                if (rc < 0)
-                    return rc;
+    for (int w = 0; w < 2; w++)
+        for (uint64_t bits = m->present[w]; bits; bits &= bits - 1) {
+            enum proto_key k = (enum proto_key)(w * 64 + __builtin_ctzll(bits));
+            if (k >= PK__COUNT)
+                continue;
+            const struct key_def *kd = &key_defs[k];
+            const union proto_val *v = &m->v[k];
+            msgpack_pack_str_with_body(pk, kd->name, kd->len);
+            switch (kd->kind) {
+            case PF_INT:
+                msgpack_pack_int64(pk, v->i);
+                break;
+            case PF_BOOL:
+                if (v->i)
+                    msgpack_pack_true(pk);
+                else
+                    msgpack_pack_false(pk);
+                break;
+            case PF_ENUM: {
+                const char *s = proto_enum_name((enum proto_key)k, v->i);
+                msgpack_pack_str_with_body(pk, s, strlen(s));
+                break;
             }
-            break;
+            case PF_STR:
+                msgpack_pack_str(pk, v->s.len);
+                if (v->s.len)
+                    msgpack_pack_str_body(pk, v->s.p, v->s.len);
+                break;
+            case PF_INTS:
+                msgpack_pack_array(pk, v->a.n);
+                for (uint32_t i = 0; i < v->a.n; i++)
+                    msgpack_pack_int64(pk, v->a.p[i]);
+                break;
+            case PF_MSGS:
+                msgpack_pack_array(pk, v->m.n);
+                for (uint32_t i = 0; i < v->m.n; i++) {
+                    /* As the decoder reads them: every list but events holds rows. */
+                    int rc = pack_msg(pk, &v->m.p[i], k != PK_EVENTS, depth + 1);
+                    if (rc < 0)
+                        return rc;
+                }
+                break;
+            }
         }
+    return 0;
+}
+
+/*
+ * Where pack_msg writes: a buffer on the stack, moved to the heap only for
+ * a long message. Most messages are a few dozen bytes; msgpack_sbuffer
+ * would allocate 8 KiB for each and the caller would copy it again.
+ */
+struct obuf {
+    uint8_t *p;
+    size_t len, cap;
+    bool heap, failed;
+    uint8_t stack[512];
+};
+
+static int obuf_write(void *data, const char *buf, size_t n)
+{
+    struct obuf *o = data;
+    if (o->failed)
+        return -1;
+    if (n > o->cap - o->len) {
+        size_t cap = o->cap * 2;
+        while (cap - o->len < n)
+            cap *= 2;
+        uint8_t *p = o->heap ? realloc(o->p, cap) : malloc(cap);
+        if (!p) {
+            o->failed = true;
+            return -1;
+        }
+        if (!o->heap)
+            memcpy(p, o->stack, o->len);
+        o->p = p;
+        o->cap = cap;
+        o->heap = true;
     }
+    memcpy(o->p + o->len, buf, n);
+    o->len += n;
     return 0;
 }
 
 static int encode(const struct proto_msg *m, int framed, uint8_t **out, size_t *len)
 {
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
+    struct obuf o;
+    o.p = o.stack;
+    o.len = 0;
+    o.cap = sizeof(o.stack);
+    o.heap = o.failed = false;
     if (framed) {
         static const char zero[PROTO_FRAME_HEADER] = {0};
-        msgpack_sbuffer_write(&sb, zero, sizeof(zero));
+        obuf_write(&o, zero, sizeof(zero));
     }
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &o, obuf_write);
     int rc = pack_msg(&pk, m, 0, 0);
-    if (rc < 0 || !sb.data) {
-        msgpack_sbuffer_destroy(&sb);
-        return rc < 0 ? rc : PROTO_ERR_INTERNAL;
+    if (rc == 0 && o.failed)
+        rc = PROTO_ERR_INTERNAL;
+    if (rc == 0 && framed && o.len - PROTO_FRAME_HEADER > UINT32_MAX)
+        rc = PROTO_ERR_TOO_LARGE;
+    uint8_t *p = o.p;
+    if (rc == 0 && !o.heap) {
+        p = malloc(o.len);
+        if (!p)
+            rc = PROTO_ERR_INTERNAL;
+        else
+            memcpy(p, o.p, o.len);
     }
-    if (framed) {
-        size_t body = sb.size - PROTO_FRAME_HEADER;
-        if (body > UINT32_MAX) {
-            msgpack_sbuffer_destroy(&sb);
-            return PROTO_ERR_TOO_LARGE;
-        }
-        uint8_t *p = (uint8_t *)sb.data;
-        p[0] = (uint8_t)(body >> 24);
-        p[1] = (uint8_t)(body >> 16);
-        p[2] = (uint8_t)(body >> 8);
-        p[3] = (uint8_t)body;
+    if (rc < 0) {
+        if (o.heap)
+            free(o.p);
+        return rc;
     }
-    *len = sb.size;
-    *out = (uint8_t *)msgpack_sbuffer_release(&sb);
+    if (framed)
+        proto_put_u32be(p, (uint32_t)(o.len - PROTO_FRAME_HEADER));
+    *len = o.len;
+    *out = p;
     return 0;
 }
 

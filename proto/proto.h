@@ -51,6 +51,7 @@
     X(CLOSED, 304, "the session is closed")                                                        \
     X(PAUSED, 305, "the session is paused")                                                        \
     X(NOTHING_TO_UNDO, 306, "nothing to undo")                                                     \
+    X(BAD_DEFINITION, 307, "the instrument definition is not valid")                               \
     X(LIMIT, 400, "a configured limit was reached")                                                \
     X(RATE_LIMITED, 401, "too many requests")                                                      \
     X(QUEUE_OVERFLOW, 402, "client did not read its messages in time")                             \
@@ -246,7 +247,7 @@ enum proto_dir {
                               R(SEQ, 0) R(ROWS, 0) R(SERVER, 0) R(UPTIME, 0) R(CLIENTS, 0)          \
                                   R(SESSIONS, 0) R(DB, 0) R(WAITING, 0) R(SPOOL, 0) R(LAG, 0)    \
                                       R(COUNT, 0) R(INSTRUMENT, 0) R(VERSION, 0)                   \
-                                          R(DEFINITION, 0))                                        \
+                                          R(DEFINITION, 0) R(STATUS, 0))                           \
     X(ERROR, "error", PD_REPLY, R(ID, 0) R(ERR, 1) R(MSG, 0) R(LINE, 0))                          \
     X(BYE, "bye", PD_REPLY, R(ERR, 1) R(MSG, 0))                                                  \
     X(STATUS, "status", PD_REQ, )                                                                  \

@@ -9,6 +9,7 @@ PKGS=(
     libsystemd-dev libcmocka-dev gettext zlib1g-dev
     postgresql-15 postgresql-client-15
     python3 python3-msgpack tmux clang libclang-rt-14-dev systemd locales
+    chromium  # the HTML report test renders in headless Chromium (issue 9)
 )
 
 missing=()

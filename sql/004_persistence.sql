@@ -106,21 +106,24 @@ AS $$
 $$;
 
 -- The instrument version of a session from its session.created event: the
--- newest version of its instrument key. A key the database does not know
--- (a daemon newer than the migrations) is registered from the items the
--- event lists, so a session is never refused for it.
+-- event's instrument key and version (the newest version when the event has
+-- none). A key or version the database does not know (a daemon newer than
+-- the migrations, an instrument file installed on the daemon's host only) is
+-- registered from the items the event lists, so a session is never refused
+-- for it.
 CREATE FUNCTION instrument_version_for(d jsonb) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path = pg_catalog
 AS $$
 DECLARE
     k    text := d->>'instrument';
+    ver  int := (d->>'version')::int;
     inst bigint;
     v    bigint;
 BEGIN
     SELECT iv.id INTO v
       FROM lwk.instruments i JOIN lwk.instrument_versions iv ON iv.instrument_id = i.id
-     WHERE i.key = k
+     WHERE i.key = k AND (ver IS NULL OR iv.version = ver)
      ORDER BY iv.version DESC
      LIMIT 1;
     IF v IS NOT NULL THEN
@@ -129,12 +132,16 @@ BEGIN
     INSERT INTO lwk.instruments (key, name) VALUES (k, k) ON CONFLICT (key) DO NOTHING;
     SELECT id INTO inst FROM lwk.instruments WHERE key = k;
     INSERT INTO lwk.instrument_versions (instrument_id, version, definition)
-    VALUES (inst, 1, '# registered by lwkd from a session.created event; items: '
-                     || coalesce(d->'rows', '[]'::jsonb)::text)
+    VALUES (inst,
+            coalesce(ver, (SELECT coalesce(max(version), 0) + 1 FROM lwk.instrument_versions
+                            WHERE instrument_id = inst)),
+            '# registered by lwkd from a session.created event; items: '
+                || coalesce(d->'rows', '[]'::jsonb)::text)
     RETURNING id INTO v;
     INSERT INTO lwk.instrument_items (instrument_version_id, position, key, name, scored,
                                       scale_min, scale_max)
-    SELECT v, (r->>'item')::smallint, 'item-' || (r->>'item'), left(r->>'name', 200),
+    SELECT v, (r->>'item')::smallint, coalesce(r->>'item_key', 'item-' || (r->>'item')),
+           left(r->>'name', 200),
            r ? 'values', (r->'values'->>0)::smallint, (r->'values'->>1)::smallint
       FROM jsonb_array_elements(coalesce(d->'rows', '[]'::jsonb)) AS r;
     RETURN v;

@@ -139,6 +139,11 @@ SELECT t.id AS team_id,
   LEFT JOIN org_units d ON d.id = t.parent_id AND t.parent_kind = 'department'
  WHERE t.kind = 'team';
 
+-- The three period lengths. "C" collation: the roll-ups sort on these keys
+-- millions of times, and byte order is all they need.
+CREATE VIEW periods AS
+SELECT period COLLATE "C" AS period FROM (VALUES ('month'), ('quarter'), ('year')) AS p (period);
+
 -- Items are identified across instrument versions by (instrument key, item
 -- key); name and position come from the newest version that has the item.
 CREATE VIEW analysis_items AS
@@ -206,18 +211,18 @@ WITH last_round AS (
      GROUP BY session_id, item
 ), h AS (
     SELECT sc.session_id, sc.item, lr.round,
-           count(*) AS n,
-           sum(sc.value)::bigint AS score_sum,
-           count(*) FILTER (WHERE sc.value = 1) AS h1,
-           count(*) FILTER (WHERE sc.value = 2) AS h2,
-           count(*) FILTER (WHERE sc.value = 3) AS h3,
-           count(*) FILTER (WHERE sc.value = 4) AS h4,
-           count(*) FILTER (WHERE sc.value = 5) AS h5,
-           count(*) FILTER (WHERE sc.value = 6) AS h6,
-           count(*) FILTER (WHERE sc.value = 7) AS h7,
-           count(*) FILTER (WHERE sc.value = 8) AS h8,
-           count(*) FILTER (WHERE sc.value = 9) AS h9,
-           count(*) FILTER (WHERE sc.value = 10) AS h10
+           count(*)::int AS n,
+           sum(sc.value)::int AS score_sum,
+           (count(*) FILTER (WHERE sc.value = 1))::int AS h1,
+           (count(*) FILTER (WHERE sc.value = 2))::int AS h2,
+           (count(*) FILTER (WHERE sc.value = 3))::int AS h3,
+           (count(*) FILTER (WHERE sc.value = 4))::int AS h4,
+           (count(*) FILTER (WHERE sc.value = 5))::int AS h5,
+           (count(*) FILTER (WHERE sc.value = 6))::int AS h6,
+           (count(*) FILTER (WHERE sc.value = 7))::int AS h7,
+           (count(*) FILTER (WHERE sc.value = 8))::int AS h8,
+           (count(*) FILTER (WHERE sc.value = 9))::int AS h9,
+           (count(*) FILTER (WHERE sc.value = 10))::int AS h10
       FROM last_round lr
       JOIN scores sc ON sc.session_id = lr.session_id AND sc.item = lr.item AND sc.round = lr.round
       JOIN participants pa ON pa.session_id = sc.session_id AND pa.pid = sc.pid AND NOT pa.removed
@@ -291,17 +296,20 @@ CREATE UNIQUE INDEX mv_session_theme_pk ON mv_session_theme (session_id, theme);
 
 CREATE MATERIALIZED VIEW mv_item_period AS
 WITH per_team AS (
-    SELECT p.period, date_trunc(p.period, si.session_date)::date AS period_start,
+    SELECT p.period, date_trunc(p.period, si.session_date::timestamp)::date AS period_start,
            si.organisation_id, si.location_id, si.department_id, si.team_id,
-           si.instrument, si.item_key,
-           count(*) AS n_sessions, max(si.n) AS people, sum(si.n)::bigint AS n_scores,
-           sum(si.score_sum)::bigint AS score_sum,
-           sum(si.h1)::bigint AS h1, sum(si.h2)::bigint AS h2, sum(si.h3)::bigint AS h3, sum(si.h4)::bigint AS h4, sum(si.h5)::bigint AS h5,
-           sum(si.h6)::bigint AS h6, sum(si.h7)::bigint AS h7, sum(si.h8)::bigint AS h8, sum(si.h9)::bigint AS h9, sum(si.h10)::bigint AS h10,
-           count(si.desired) AS n_desired, coalesce(sum(si.desired), 0) AS desired_sum,
+           si.instrument COLLATE "C" AS instrument, si.item_key COLLATE "C" AS item_key,
+           count(*)::int AS n_sessions, max(si.n) AS people, sum(si.n)::int AS n_scores,
+           sum(si.score_sum)::int AS score_sum,
+           -- int, not bigint: sums of int are bigint with a fast accumulator,
+           -- sums of bigint are numeric (slow, and the roll-up does millions)
+           sum(si.h1)::int AS h1, sum(si.h2)::int AS h2, sum(si.h3)::int AS h3, sum(si.h4)::int AS h4,
+           sum(si.h5)::int AS h5, sum(si.h6)::int AS h6, sum(si.h7)::int AS h7, sum(si.h8)::int AS h8,
+           sum(si.h9)::int AS h9, sum(si.h10)::int AS h10,
+           count(si.desired)::int AS n_desired, coalesce(sum(si.desired), 0)::int AS desired_sum,
            coalesce(max(si.n) FILTER (WHERE si.desired IS NOT NULL), 0) AS desired_people
       FROM mv_session_item si
-     CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS p (period)
+     CROSS JOIN periods p
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ), rolled AS (
     SELECT period, period_start,
@@ -316,12 +324,12 @@ WITH per_team AS (
                 WHEN grouping(organisation_id) = 0 THEN organisation_id
                 ELSE 0 END AS unit_id,
            organisation_id, location_id, department_id, team_id, instrument, item_key,
-           sum(n_sessions)::bigint AS n_sessions, count(*) AS n_teams, sum(people)::bigint AS people,
-           sum(n_scores)::bigint AS n_scores, sum(score_sum)::bigint AS score_sum,
-           sum(h1)::bigint AS h1, sum(h2)::bigint AS h2, sum(h3)::bigint AS h3, sum(h4)::bigint AS h4, sum(h5)::bigint AS h5,
-           sum(h6)::bigint AS h6, sum(h7)::bigint AS h7, sum(h8)::bigint AS h8, sum(h9)::bigint AS h9, sum(h10)::bigint AS h10,
-           sum(n_desired)::bigint AS n_desired, sum(desired_sum)::bigint AS desired_sum,
-           sum(desired_people)::bigint AS desired_people
+           sum(n_sessions) AS n_sessions, count(*) AS n_teams, sum(people) AS people,
+           sum(n_scores) AS n_scores, sum(score_sum) AS score_sum,
+           sum(h1) AS h1, sum(h2) AS h2, sum(h3) AS h3, sum(h4) AS h4, sum(h5) AS h5,
+           sum(h6) AS h6, sum(h7) AS h7, sum(h8) AS h8, sum(h9) AS h9, sum(h10) AS h10,
+           sum(n_desired) AS n_desired, sum(desired_sum) AS desired_sum,
+           sum(desired_people) AS desired_people
       FROM per_team
      GROUP BY period, period_start, instrument, item_key,
               GROUPING SETS ((organisation_id, location_id, department_id, team_id),
@@ -346,14 +354,15 @@ CREATE INDEX mv_item_period_org_idx
 
 CREATE MATERIALIZED VIEW mv_session_period AS
 WITH per_team AS (
-    SELECT p.period, date_trunc(p.period, ms.session_date)::date AS period_start,
-           ms.organisation_id, ms.location_id, ms.department_id, ms.team_id, ms.instrument,
+    SELECT p.period, date_trunc(p.period, ms.session_date::timestamp)::date AS period_start,
+           ms.organisation_id, ms.location_id, ms.department_id, ms.team_id,
+           ms.instrument COLLATE "C" AS instrument,
            count(*) AS n_sessions, max(ms.n_participants) AS people,
            sum(ms.n_participants)::bigint AS n_participations,
            sum(ms.n_ratings)::bigint AS n_ratings, max(ms.n_ratings) AS rating_people,
            sum(ms.r1)::bigint AS r1, sum(ms.r2)::bigint AS r2, sum(ms.r3)::bigint AS r3, sum(ms.r4)::bigint AS r4, sum(ms.r5)::bigint AS r5
       FROM mv_session ms
-     CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS p (period)
+     CROSS JOIN periods p
      GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT period, period_start,
@@ -390,13 +399,13 @@ CREATE INDEX mv_session_period_org_idx
 -- progress with a deadline before the day of the refresh.
 CREATE MATERIALIZED VIEW mv_action_period AS
 WITH a AS (
-    SELECT p.period, date_trunc(p.period, ma.session_date)::date AS period_start, ma.*,
-           max(ma.n_participants) OVER (PARTITION BY p.period, date_trunc(p.period, ma.session_date),
+    SELECT p.period, date_trunc(p.period, ma.session_date::timestamp)::date AS period_start, ma.*,
+           max(ma.n_participants) OVER (PARTITION BY p.period, date_trunc(p.period, ma.session_date::timestamp),
                                                      ma.team_id, ma.instrument) AS team_people,
-           row_number() OVER (PARTITION BY p.period, date_trunc(p.period, ma.session_date),
+           row_number() OVER (PARTITION BY p.period, date_trunc(p.period, ma.session_date::timestamp),
                                            ma.team_id, ma.instrument) = 1 AS first_of_team
       FROM mv_action ma
-     CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS p (period)
+     CROSS JOIN periods p
 )
 SELECT a.period, a.period_start,
        CASE WHEN grouping(a.team_id) = 0 THEN 'team'
@@ -437,11 +446,12 @@ CREATE INDEX mv_action_period_org_idx
 
 CREATE MATERIALIZED VIEW mv_theme_period AS
 WITH per_team AS (
-    SELECT p.period, date_trunc(p.period, st.session_date)::date AS period_start,
-           st.organisation_id, st.location_id, st.department_id, st.team_id, st.instrument, st.theme,
+    SELECT p.period, date_trunc(p.period, st.session_date::timestamp)::date AS period_start,
+           st.organisation_id, st.location_id, st.department_id, st.team_id,
+           st.instrument COLLATE "C" AS instrument, st.theme COLLATE "C" AS theme,
            count(*) AS n_sessions, max(st.n_participants) AS people
       FROM mv_session_theme st
-     CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS p (period)
+     CROSS JOIN periods p
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )
 SELECT period, period_start,

@@ -479,6 +479,9 @@ def piped_console_runs_commands_one_at_a_time():
         s = open_session(d)
         people = join_all(d, s, ["Anna", "Bram", "Cem"])
         listeners = [Listener(d, p["resume"]) for p in people]
+        wait_for(lambda: all(p["online"] for p in json.loads(
+            ok(lwk(d, "show", "--json", "-s", s["session"])).stdout)["participants"]),
+            what="everyone online")
         script = "\n".join(["next", "score Anna 6", "score Bram 7", "score Cem 9", "reveal",
                             "next", "order join", "kw goed ingewerkt", "turn next",
                             "kw --for Anna 'meer tijd'", "help", "bogus", "show"]) + "\n"

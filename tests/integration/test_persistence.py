@@ -3,6 +3,7 @@ database holds, whatever happens to lwkd or to PostgreSQL: a whole session
 compared field by field, kill -9 in a burst, PostgreSQL stopped and frozen
 under load (clients keep their latency), a full spool (error 502, nothing
 lost), and a restart while the database is down."""
+import json
 import os
 import shutil
 import signal
@@ -13,7 +14,7 @@ import time
 
 import msgpack
 
-from lwktest import Client, Daemon, Database, PrivatePg, run, wait_for
+from lwktest import Daemon, Database, PrivatePg, run, wait_for
 
 FAST = ("--set", "rate_limit_rps=100000", "--set", "rate_limit_burst=1000000",
         "--set", "db_retry_max_ms=1000")
@@ -245,6 +246,52 @@ def complete_session_is_stored_field_by_field():
         assert st["waiting"] == 0 and st["lag"] == 0, st
     finally:
         assert d.stop() == 0, d.logtext()
+        db.drop()
+
+
+# ---- what the database cannot take --------------------------------------------
+
+def store_events_sets_aside_what_cannot_be_stored():
+    """lwk.store_events, the daemon's one statement: a session without a known
+    team cannot be stored, but its events are kept (rejected_events) and the
+    rest of the batch is stored; an event the projection cannot apply is
+    still logged. A batch sent twice changes nothing."""
+    db = Database()
+    unit = make_team(db)
+    try:
+        def call(events):
+            arr = lambda xs, t: "ARRAY[%s]::%s[]" % (", ".join(xs), t)  # noqa: E731
+            sql = "SELECT stored, rejected FROM lwk.store_events(%s, %s, %s, %s, %s)" % (
+                arr([str(e[0]) for e in events], "bigint"), arr([str(e[1]) for e in events], "bigint"),
+                arr(["'%s'" % e[2] for e in events], "text"),
+                arr(["'\\x%s'" % msgpack.packb(e[3]).hex() for e in events], "bytea"),
+                arr(["'%s'" % json.dumps(e[3]) for e in events], "jsonb"))
+            return db.psql(sql, user="lwkd")
+
+        def created(sid, unit_id):
+            d = {"t": "session.created", "seq": 1, "session": sid, "team": "T",
+                 "instrument": "lwk-meting", "min_reveal": 1, "rows": []}
+            if unit_id:
+                d["unit"] = unit_id
+            return (sid, 1, "session.created", d)
+
+        joined = lambda sid: (sid, 2, "joined", {"t": "joined", "seq": 2, "pid": 1, "name": "A"})  # noqa
+        bad_score = lambda sid: (sid, 3, "scored", {"t": "scored", "seq": 3, "pid": 1, "item": 0,  # noqa
+                                                     "round": 1, "value": 11})
+        batch = [created(11, None), joined(11), created(12, unit), joined(12), bad_score(12)]
+        assert call(batch) == "3|2", call
+        assert call(batch) == "0|2"  # again: nothing new, nothing lost
+        eq(rows(db, "SELECT session_id, seq, kind, sqlstate FROM lwk.rejected_events ORDER BY 1, 2"),
+           [("11", "1", "session.created", "23503"), ("11", "2", "joined", "23503")])
+        eq(rows(db, "SELECT session_id, seq FROM lwk.session_events ORDER BY 1, 2"),
+           [("12", "1"), ("12", "2"), ("12", "3")])
+        eq(rows(db, "SELECT session_id, seq, kind, sqlstate FROM lwk.projection_errors"),
+           [("12", "3", "scored", "23514")])
+        eq(rows(db, "SELECT pid, display_name FROM lwk.participants WHERE session_id = 12"),
+           [("1", "A")])
+        eq(rows(db, "SELECT team_id, last_seq, instrument_version_id FROM lwk.sessions"),
+           [(str(unit), "3", "1")])
+    finally:
         db.drop()
 
 
@@ -623,6 +670,7 @@ def restart_without_database_restores_the_rest_when_it_returns():
 if __name__ == "__main__":
     run([
         complete_session_is_stored_field_by_field,
+        store_events_sets_aside_what_cannot_be_stored,
         kill_9_in_a_burst_loses_no_acknowledged_score,
         database_stopped_ten_seconds_under_load,
         database_frozen_under_load,

@@ -23,6 +23,7 @@ except ImportError:  # a Python without msgpack ahead on PATH: use the system on
     raise
 
 import re
+import select
 import socket
 import struct
 import time
@@ -30,7 +31,7 @@ import time
 import msgpack
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lwktest import Client, Daemon, run, wait_for  # noqa: E402
+from lwktest import Client, Daemon, run  # noqa: E402
 
 # Tests send requests much faster than people do: lift the per-connection
 # request rate limit wherever it is not what the test is about.
@@ -57,9 +58,10 @@ class Member(Client):
     """A client that records, besides Client.events and Client.received, every
     snapshot and every pushed event frame in the order they arrived."""
 
-    def __init__(self, port, label, rcvbuf=None):
+    def __init__(self, port, label, rcvbuf=None, unix=None):
+        self.port = port
         if rcvbuf is None:
-            Client.__init__(self, port)
+            Client.__init__(self, port, unix=unix)
         else:
             # The receive buffer must be small before connecting (it sets the
             # window); Client connects in its constructor, so do what it does.
@@ -86,6 +88,13 @@ class Member(Client):
         elif "seq" in m and m.get("t") != "ok":
             self.live.append(m)
         return m
+
+    def reconnect(self):
+        """A new connection for the same client (it has to say hello again)."""
+        self.s.close()
+        self.s = socket.create_connection(("127.0.0.1", self.port))
+        self.s.settimeout(5.0)
+        self.buf = b""
 
     def history(self):
         """The events as this member knows them: its first snapshot, then pushes."""
@@ -172,22 +181,27 @@ def check_stream(m, final_seq=None):
     return h
 
 
-PRIVATE = ("scored", "joined", "voted", "session.created")
+# Fields of an event that only one member may see (PROTOCOL.md "Blind scoring").
+PRIVATE = {"scored": {"value"}, "voted": {"theme", "delta"}, "joined": {"resume"},
+           "session.created": {"kiosk_code", "name"}}
+
+
+def public(e):
+    hidden = PRIVATE.get(e["t"], ())
+    return {k: v for k, v in e.items() if k not in hidden}
 
 
 def check_same_events(members):
-    """Every member has the same events; the only differences are the fields
-    that only one member may see (own score, own vote, own resume token,
-    the facilitator's session.created)."""
+    """Every member has the same events, identical but for the fields that
+    only one member may see (own score, own vote, own resume token, the
+    facilitator's session.created)."""
     hs = {m.label: m.history() for m in members}
     first = members[0]
     for m in members[1:]:
         a, b = hs[first.label], hs[m.label]
-        assert [(e["seq"], e["t"]) for e in a] == [(e["seq"], e["t"]) for e in b], \
-            "%s and %s differ" % (first.label, m.label)
+        assert len(a) == len(b), (first.label, m.label, len(a), len(b))
         for x, y in zip(a, b):
-            if x["t"] not in PRIVATE:
-                assert x == y, (first.label, m.label, x, y)
+            assert public(x) == public(y), (first.label, m.label, x, y)
 
 
 def pairs(values):
@@ -563,6 +577,7 @@ def blind_round_sends_no_values_before_reveal():
 
         # A second blind round of the same item: blind again.
         ok(f, "next")
+        sync_all(members)  # every stream ends at a frame boundary: the pong
         since = {m.label: len(m.received) for m in members}
         ok(f, "rescore")
         for p, v in zip(ps + [late], [2, 4, 6, 8, 10]):
@@ -584,13 +599,13 @@ def blind_round_sends_no_values_before_reveal():
 
 # ---- refusals: table-driven over every session request -------------------------------------
 
-OPEN = {"lobby", "score", "explain", "themes", "desired", "actions", "look_ahead", "summary"}
-AFTER_LOBBY = OPEN - {"lobby"}
+OPEN = {"review", "lobby", "score", "explain", "themes", "desired", "actions", "look_ahead", "summary"}
+AFTER_LOBBY = OPEN - {"review", "lobby"}
 THEMES_ON = {"themes", "desired", "actions"}
 REVIEWING = {"actions", "look_ahead", "summary"}
 SESSION_CMD = None  # session.new/list/open: facilitators, no step
 
-# type: (who may send it: F facilitator, P participant; steps; valid fields)
+# Request type -> (who may send it: F facilitator, P participant; steps; valid fields).
 REQUESTS = {
     "session.new": ("F", SESSION_CMD, {"team": "Team Nieuw"}),
     "session.list": ("F", SESSION_CMD, {}),
@@ -627,6 +642,12 @@ REQUESTS = {
     "summary": ("F", {"summary"}, {"text": "samenvatting"}),
     "reaction": ("P", {"summary"}, {"text": "reactie"}),
     "evaluation": ("P", {"summary"}, {"rating": 4}),
+    "items.select": ("F", {"review", "lobby"}, {"items": [0, 1]}),
+    "example.add": ("F", AFTER_LOBBY, {"item": 0, "text": "voorbeeld"}),
+    "timer.pause": ("F", OPEN, {}),
+    "timer.resume": ("F", OPEN, {}),
+    "timer.extend": ("F", OPEN, {"duration": 60}),
+    "review.set": ("F", {"review"}, {"action": 1, "status": "done"}),
 }
 
 # Values the codec refuses (105) before anything else looks at the request:
@@ -653,6 +674,10 @@ CODEC_OUT_OF_RANGE = [
     ("lookahead.date", {"date": "2026-13-01"}), ("lookahead.add", {"text": ""}),
     ("summary", {"text": ""}), ("reaction", {"text": ""}),
     ("evaluation", {"rating": 0}), ("evaluation", {"rating": 6}),
+    ("items.select", {"items": [32]}), ("example.add", {"item": 32, "text": "v"}),
+    ("example.add", {"item": 0, "text": ""}), ("timer.extend", {"duration": 86401}),
+    ("timer.extend", {"duration": -1}), ("review.set", {"action": 1, "status": "finished"}),
+    ("review.set", {"action": 1, "rating": 6}),
 ]
 
 def source(*path):
@@ -672,9 +697,13 @@ def engine_request_types():
     return {names[e] for e in re.findall(r"\{PT_(\w+),", rules)}
 
 
+QUIET_WINDOW = 0.05  # seconds
+
+
 class Untouched:
-    """Around a batch of refusals: no member is pushed anything, and every
-    member's resync still ends at the same seq."""
+    """Around a batch of refusals: no member is pushed anything (not before
+    a round trip made after the batch, nor within a short window after it),
+    and every member's resync still ends at the same seq."""
 
     def __init__(self, members):
         self.members = members
@@ -689,6 +718,8 @@ class Untouched:
         if et:
             return False
         sync_all(self.members)
+        readable, _, _ = select.select([m.s for m in self.members], [], [], QUIET_WINDOW)
+        assert not readable and not any(m.buf for m in self.members), "pushed after a refusal"
         for m in self.members:
             assert len(m.live) == self.live[m.label], (m.label, m.live[self.live[m.label]:])
             snap = m.request("resync", since=self.seq)
@@ -750,10 +781,8 @@ def refusals_change_nothing():
         # frames close a connection: the facilitator comes back in between).
         with Untouched(members):
             for i, (t, fields) in enumerate(CODEC_OUT_OF_RANGE):
-                if i and i % 6 == 0:
-                    f.close()
-                    f.s = Member(d.port, "F").s  # same member, new connection
-                    f.buf = b""
+                if i and i % (MAX_BAD_FRAMES - 2) == 0:
+                    f.reconnect()
                     f.hello(kind="facilitator", token=d.admin_token)
                     ok(f, "session.open", session=sid, since=f.last_seq())
                 refused(f, ERR_OUT_OF_RANGE, t, **fields)
@@ -961,7 +990,12 @@ def slow_client_is_cut_off_and_others_keep_their_pace():
         sent = 0
         dropped = lambda: "event=client_dropped" in d.logtext()  # noqa: E731
         start = time.time()
-        while sent < 2000:
+        # Before the queue grows, the kernel's buffers fill: the server's send
+        # buffer (at most tcp_wmem's maximum) and the client's tiny receive buffer.
+        with open("/proc/sys/net/ipv4/tcp_wmem") as fw:
+            kernel = int(fw.read().split()[2]) + 8192
+        bound = kernel + QUEUE_LIMIT + 9 * 4100  # the log is looked at every 8 keywords
+        while sent * 4000 < bound + 20 * 4000:
             text = "trefwoord %05d " % sent + "x" * 4000
             r = ok(f, "keyword", text=text, **{"for": fast[0].pid})
             sent += 1
@@ -981,8 +1015,8 @@ def slow_client_is_cut_off_and_others_keep_their_pace():
         assert len(line) == 1, line
         assert re.search(r"event=client_dropped conn=\d+ kind=participant "
                          r"limit=client_queue_bytes value=%d" % QUEUE_LIMIT, line[0]), line
-        # It was cut off at the bound, not after the whole session went by.
-        assert sent * 4000 < 64 * QUEUE_LIMIT, sent
+        # Cut off once the kernel's buffers and the queue were full, not later.
+        assert sent * 4000 < bound, (sent, bound)
         rtt.sort()
         delivery.sort()
         assert rtt[-1] < 0.5 and rtt[len(rtt) // 2] < 0.05, (rtt[-1], rtt[len(rtt) // 2])
@@ -1022,7 +1056,7 @@ def slow_client_is_cut_off_and_others_keep_their_pace():
         sync_all(others + [s2])
         mine = s.history() + s2.snapshots[0]["events"] + s2.live
         assert [e["seq"] for e in mine] == list(range(1, r["seq"] + 1))
-        assert [(e["seq"], e["t"]) for e in mine] == [(e["seq"], e["t"]) for e in fast[1].history()]
+        assert [public(e) for e in mine] == [public(e) for e in fast[1].history()]
         assert view(mine) == view(k.history())
         assert [e for e in k.live if e["t"] == "presence" and e["pid"] == s.pid][-1]["online"]
     finally:
@@ -1036,6 +1070,7 @@ def resume_after_disconnect_catches_up_exactly():
     try:
         f = facilitator(d)
         r = new_session(f, "Team Terug")
+        sid = r["session"]
         ps = [participant(d, r["join_code"], n) for n in NAMES[:3]]
         k = kiosk(d, r["kiosk_code"])
         ok(f, "next")
@@ -1059,7 +1094,7 @@ def resume_after_disconnect_catches_up_exactly():
 
         back = Member(d.port, away.label + " (terug)")
         w = back.hello(kind="participant", resume=away.resume, since=last)
-        assert w["pid"] == away.pid and w["session"] == r.get("session", w["session"])
+        assert w["pid"] == away.pid and w["session"] == sid and "resume" not in w, w
         snap = back.wait(lambda m: m.get("t") == "snapshot")
         assert snap["since"] == last and [e["seq"] for e in snap["events"]] == \
             list(range(last + 1, snap["seq"] + 1)), snap
@@ -1073,10 +1108,7 @@ def resume_after_disconnect_catches_up_exactly():
         mine = away.history() + back.snapshots[0]["events"] + back.live
         assert [e["seq"] for e in mine] == list(range(1, f.last_seq() + 1))
         other = ps[0].history()
-        assert [(e["seq"], e["t"]) for e in mine] == [(e["seq"], e["t"]) for e in other]
-        for x, y in zip(mine, other):
-            if x["t"] not in PRIVATE:
-                assert x == y, (x, y)
+        assert [public(e) for e in mine] == [public(e) for e in other]
         assert back.request("resync")["events"] == mine
         assert view(mine) == view(k.history())
 
@@ -1119,18 +1151,14 @@ def join_attempts_are_limited_per_connection_and_address():
         assert r2["t"] == "error" and r2["err"] == ERR_RATE_LIMITED, r2
         assert "event=join_rate_limited" in d.logtext()
         # The Unix socket counts per connection: wrong resume tokens count too.
-        u = Member.__new__(Member)
-        Client.__init__(u, unix=d.sock_path)
-        u.label, u.snapshots, u.live = "unix", [], []
+        u = Member(None, "unix", unix=d.sock_path)
         for i in range(3):
             r2 = u.request("hello", proto=1, kind="participant", resume="geen-token-%d" % i)
             assert r2["t"] == "error" and r2["err"] == ERR_BAD_CREDENTIALS, r2
         r2 = u.request("hello", proto=1, kind="participant", code=r["join_code"], name="Raden")
         assert r2["t"] == "error" and r2["err"] == ERR_RATE_LIMITED, r2
         assert u.closed()
-        u = Member.__new__(Member)
-        Client.__init__(u, unix=d.sock_path)
-        u.label, u.snapshots, u.live = "unix2", [], []
+        u = Member(None, "unix2", unix=d.sock_path)
         assert u.hello(kind="participant", code=r["join_code"], name="Raden")["pid"] == 1
         # Nothing of it reached the session but the one who got in.
         sync_all([f])

@@ -476,8 +476,8 @@ static void anchor(struct gen_buf *b, const char *name)
 void gen_spec(struct gen_buf *b)
 {
     gen_printf(b, GEN_SPEC_BEGIN);
-    gen_printf(b, "<!-- Do not edit by hand: `build/tests/proto_tool spec --update "
-                  "proto/PROTOCOL.md` rewrites this part from proto/proto.h. -->\n\n");
+    gen_printf(b, "<!-- Do not edit by hand: `cmake --build build --target protocol_md` "
+                  "rewrites this part from proto/proto.h. -->\n\n");
 
     gen_printf(b, "### Limits\n\n| limit | value |\n|---|---|\n");
     gen_printf(b, "| protocol version | %d |\n", PROTO_VERSION);

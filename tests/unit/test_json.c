@@ -68,8 +68,9 @@ static void strings_are_escaped(void **state)
     proto_set_int(&m, PK_PID, 1);
     proto_set_int(&m, PK_ITEM, 0);
     proto_set_str(&m, PK_TEXT, "say \"hi\"\\\n\ttab \x01 \xc3\xa9t\xc3\xa9");
-    expect_json(&m, "{\"t\":\"keyword.added\",\"seq\":1,\"pid\":1,\"item\":0,"
-                    "\"text\":\"say \\\"hi\\\"\\\\\\n\\ttab \\u0001 \xc3\xa9t\xc3\xa9\",\"kid\":1}");
+    expect_json(&m,
+                "{\"t\":\"keyword.added\",\"seq\":1,\"pid\":1,\"item\":0,"
+                "\"text\":\"say \\\"hi\\\"\\\\\\n\\ttab \\u0001 \xc3\xa9t\xc3\xa9\",\"kid\":1}");
 }
 
 static void rows_are_untyped_and_events_typed(void **state)
@@ -91,11 +92,10 @@ static void rows_are_untyped_and_events_typed(void **state)
     proto_set_int(&m, PK_MIN_REVEAL, 3);
     proto_set_msgs(&m, PK_ROWS, rows, 2);
     /* keys in catalogue order, rows included ("name" before "item") */
-    const char *want =
-        "{\"t\":\"session.created\",\"seq\":1,\"session\":4611686018427387903,"
-        "\"team\":\"Team 1\",\"instrument\":\"lwk-meting\",\"min_reveal\":3,"
-        "\"rows\":[{\"name\":\"Absorptievermogen\",\"item\":0,\"values\":[1,10]},"
-        "{\"name\":\"Open\",\"item\":1}]}";
+    const char *want = "{\"t\":\"session.created\",\"seq\":1,\"session\":4611686018427387903,"
+                       "\"team\":\"Team 1\",\"instrument\":\"lwk-meting\",\"min_reveal\":3,"
+                       "\"rows\":[{\"name\":\"Absorptievermogen\",\"item\":0,\"values\":[1,10]},"
+                       "{\"name\":\"Open\",\"item\":1}]}";
     expect_json(&m, want);
 
     /* A decoded copy gives the same text. */

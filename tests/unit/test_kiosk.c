@@ -284,12 +284,42 @@ static void a_closed_vote_is_remembered(void **unused)
 static void every_title_and_number_has_glyphs(void **unused)
 {
     static const char *const texts[] = {
-        "Welkom", "Scoren", "Toelichting", "Thema's", "Gewenste score", "Acties",
-        "Blik vooruit", "Samenvatting", "Afgesloten", "Vorige keer", "Onbekende code",
-        "VERDEELD", "Welcome", "Score", "Explanation", "Themes", "Desired score",
-        "Actions", "Look ahead", "Summary", "Closed", "Review", "Unknown code", "DIVIDED",
-        "0123456789", "6,4", "7.5", "12:05", "+1:30", "3 van 9", "3 of 9", "ACDEFHJ",
-        "Zoë", "Ångström", "12-06-2025", "Opleidend vermogen",
+        "Welkom",
+        "Scoren",
+        "Toelichting",
+        "Thema's",
+        "Gewenste score",
+        "Acties",
+        "Blik vooruit",
+        "Samenvatting",
+        "Afgesloten",
+        "Vorige keer",
+        "Onbekende code",
+        "VERDEELD",
+        "Welcome",
+        "Score",
+        "Explanation",
+        "Themes",
+        "Desired score",
+        "Actions",
+        "Look ahead",
+        "Summary",
+        "Closed",
+        "Review",
+        "Unknown code",
+        "DIVIDED",
+        "0123456789",
+        "6,4",
+        "7.5",
+        "12:05",
+        "+1:30",
+        "3 van 9",
+        "3 of 9",
+        "ACDEFHJ",
+        "Zoë",
+        "Ångström",
+        "12-06-2025",
+        "Opleidend vermogen",
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         assert_true(font_can_render(texts[i]));
@@ -319,8 +349,8 @@ static void rendering_draws_the_pixels(void **unused)
     char *r[3] = {buf[0], buf[1], buf[2]};
     /* "1" = ".#." "##." ".#." ".#." "###" */
     assert_int_equal(font_render("1", FONT_HALF, true, r, 64), 3);
-    assert_string_equal(buf[0], "_# "); /* rows 0+1 */
-    assert_string_equal(buf[1], " # "); /* rows 2+3 */
+    assert_string_equal(buf[0], "_# ");    /* rows 0+1 */
+    assert_string_equal(buf[1], " # ");    /* rows 2+3 */
     assert_string_equal(buf[2], "\"\"\""); /* row 4 */
     assert_int_equal(font_render("1", FONT_HALF, false, r, 64), 3);
     assert_string_equal(buf[0], "\u2584\u2588 ");

@@ -101,7 +101,8 @@ static void append_n(struct spool *sp, int64_t session, uint64_t from, int n, ui
     for (int i = 0; i < n; i++) {
         uint64_t seq = from + (uint64_t)i;
         body_of(b, len, seq);
-        assert_int_equal(spool_append(sp, session, seq, 1000 + seq, b, len, ends ? &ends[i] : NULL), 0);
+        assert_int_equal(spool_append(sp, session, seq, 1000 + seq, b, len, ends ? &ends[i] : NULL),
+                         0);
     }
 }
 
