@@ -91,7 +91,7 @@ static void send_snapshot(struct conn *c, int64_t id, uint64_t since)
         conn_send_error(c, id, PROTO_ERR_INTERNAL, "snapshot");
         return;
     }
-    conn_send_frame(c, f);
+    conn_send_snapshot(c, f);
     engine_frame_unref(f);
 }
 

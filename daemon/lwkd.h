@@ -41,6 +41,7 @@ struct conn {
     int pid;                          /* participant id, or 0 */
     char *facilitator;                /* owned: name of an authenticated facilitator */
     size_t queued_bytes;              /* written to libuv but not yet on the wire */
+    size_t snapshot_bytes;            /* of queued_bytes: a snapshot, beyond the limit */
     uint64_t connected_ms, last_rx_ms;
     double tokens;                    /* request rate limit bucket */
     uint64_t tokens_ms;
@@ -86,6 +87,9 @@ int conn_bad_frame(struct conn *c);
 /* Queues a whole frame; takes its own reference. Cuts a client off when its
  * queue would exceed client_queue_bytes. */
 void conn_send_frame(struct conn *c, struct engine_frame *f);
+/* The same for a snapshot: one at a time may go beyond client_queue_bytes
+ * (a client catching up asks for the whole session). */
+void conn_send_snapshot(struct conn *c, struct engine_frame *f);
 /* Encodes and queues a message. */
 void conn_send_msg(struct conn *c, const struct proto_msg *m);
 void conn_send_error(struct conn *c, int64_t id, int code, const char *detail);

@@ -26,7 +26,8 @@
 struct wreq {
     uv_write_t req;
     struct engine_frame *f;
-    uint32_t len; /* bytes this request writes */
+    uint32_t len;  /* bytes this request writes */
+    bool snapshot; /* counted in snapshot_bytes, not against the limit */
 };
 
 static char read_buf[65536]; /* one loop, one reader at a time */
@@ -69,6 +70,8 @@ static void write_done(uv_write_t *req, int status)
     struct wreq *w = (struct wreq *)req;
     struct conn *c = req->data;
     c->queued_bytes -= w->len;
+    if (w->snapshot)
+        c->snapshot_bytes -= w->len;
     engine_frame_unref(w->f);
     free(w);
     if (uv_is_closing(&c->h.handle))
@@ -81,7 +84,12 @@ static void write_done(uv_write_t *req, int status)
         conn_destroy(c);
 }
 
-static void send_frame(struct conn *c, struct engine_frame *f)
+/*
+ * A snapshot is what a client asked for to catch up, as long as the session
+ * itself (up to PROTO_CLIENT_MAX_FRAME): one at a time may be queued beyond
+ * client_queue_bytes, which bounds what piles up behind it.
+ */
+static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
 {
     if (uv_is_closing(&c->h.handle))
         return;
@@ -101,7 +109,9 @@ static void send_frame(struct conn *c, struct engine_frame *f)
         if (left == 0)
             return;
     }
-    if (c->queued_bytes + left > (size_t)c->d->cfg.client_queue_bytes) {
+    snapshot = snapshot && c->snapshot_bytes == 0;
+    if (!snapshot &&
+        c->queued_bytes - c->snapshot_bytes + left > (size_t)c->d->cfg.client_queue_bytes) {
         c->d->stats.dropped_slow++;
         log_event(LOG_WARN, "client_dropped", "conn=%llu kind=%s limit=client_queue_bytes value=%d",
                   (unsigned long long)c->id, proto_enum_name(PK_KIND, c->kind),
@@ -117,6 +127,7 @@ static void send_frame(struct conn *c, struct engine_frame *f)
     engine_frame_ref(f);
     w->f = f;
     w->len = (uint32_t)left;
+    w->snapshot = snapshot;
     w->req.data = c;
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)left);
     if (uv_write(&w->req, &c->h.stream, &b, 1, write_done) != 0) {
@@ -126,13 +137,22 @@ static void send_frame(struct conn *c, struct engine_frame *f)
         return;
     }
     c->queued_bytes += left;
+    if (snapshot)
+        c->snapshot_bytes += left;
 }
 
 void conn_send_frame(struct conn *c, struct engine_frame *f)
 {
     if (c->state == CONN_CLOSING)
         return;
-    send_frame(c, f);
+    send_frame(c, f, false);
+}
+
+void conn_send_snapshot(struct conn *c, struct engine_frame *f)
+{
+    if (c->state == CONN_CLOSING)
+        return;
+    send_frame(c, f, true);
 }
 
 void conn_send_msg(struct conn *c, const struct proto_msg *m)
