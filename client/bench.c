@@ -305,7 +305,6 @@ struct figures {
 static void compute(struct bench *b, struct figures *f)
 {
     memset(f, 0, sizeof(*f));
-    double tck = (double)sysconf(_SC_CLK_TCK);
     f->setup_s = secs(b->t_start, b->t_setup_done);
     f->connect_rate = f->setup_s > 0 ? b->conns_ready / f->setup_s : 0;
     f->load_s = secs(b->t_load_start, b->t_load_end);
@@ -332,13 +331,13 @@ static void compute(struct bench *b, struct figures *f)
         if (b->conns_ready > 0)
             f->rss_per_conn = (f->rss_idle - f->rss_base) * 1024.0 / b->conns_ready;
         if (f->load_s > 0 && b->lwkd_load1.ok)
-            f->lwkd_cpu_pct = (double)(b->lwkd_load1.cpu_ticks - b->lwkd_load0.cpu_ticks) / tck /
+            f->lwkd_cpu_pct = (double)(b->lwkd_load1.cpu_ns - b->lwkd_load0.cpu_ns) / 1e9 /
                               f->load_s * 100;
     }
     f->pg = b->pg_load0.ok && b->pg_load1.ok;
     if (f->pg && f->load_s > 0) {
-        double d = (double)b->pg_load1.cpu_ticks - (double)b->pg_load0.cpu_ticks;
-        f->pg_cpu_pct = d > 0 ? d / tck / f->load_s * 100 : 0;
+        double d = (double)b->pg_load1.cpu_ns - (double)b->pg_load0.cpu_ns;
+        f->pg_cpu_pct = d > 0 ? d / 1e9 / f->load_s * 100 : 0;
     }
     if (f->load_s > 0) {
         if (b->lwkd_load1.ok)
@@ -477,8 +476,9 @@ static void report_table(struct bench *b, const struct figures *f, FILE *out)
     fprintf(out, "  %-28s %.0f/s sent, %.0f/s acked (%llu sent, %llu skipped: none eligible)\n",
             "submissions", f->sent_rate, f->acked_rate, (unsigned long long)b->sent,
             (unsigned long long)b->skipped);
-    fprintf(out, "  %-28s %llu rounds revealed, %llu other requests\n", "session flow",
-            (unsigned long long)b->rounds, (unsigned long long)b->other_requests);
+    if (o->target == TARGET_LWK)
+        fprintf(out, "  %-28s %llu rounds revealed, %llu other requests\n", "session flow",
+                (unsigned long long)b->rounds, (unsigned long long)b->other_requests);
     fprintf(out, "  %-28s %.0f/s (%llu; kiosks %llu)\n", "events delivered", f->events_rate,
             (unsigned long long)b->events, (unsigned long long)b->kiosk_events);
     fprintf(out, "  %-28s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms (%llu)\n",

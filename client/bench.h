@@ -34,6 +34,7 @@ void hist_merge(struct hist *into, const struct hist *from);
 struct proc_sample {
     bool ok;
     uint64_t cpu_ticks; /* utime + stime (+ children's, for a process tree) */
+    uint64_t cpu_ns;    /* the same from schedstat, all threads */
     uint64_t rss_kib;
     uint64_t wait_ns; /* time runnable but waiting for a CPU (schedstat) */
 };

@@ -21,6 +21,7 @@ struct command {
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
+
 static const struct command commands[] = {
     {"status", cmd_status, N_("the daemon's version, uptime, clients and database state")},
     {"admin", cmd_admin, N_("organisations, units, facilitators, instruments (admin token)")},
@@ -31,6 +32,8 @@ static const struct command commands[] = {
     {"export", cmd_export, N_("the score sheet: --format md|csv|json|html [-o FILE]")},
     {"join", cmd_join, N_("take part: lwk join CODE --name NAME [--once]")},
     {"as", cmd_as, N_("one participant action: lwk as RESUME score 7 | keyword TEXT | ...")},
+    {"actions", cycle_main, N_("the actions of earlier sessions and how they are doing")},
+    {"team", cycle_main, N_("a team's sessions over time; the teams due for a session")},
     {"report", report_main, N_("the programme office's reports, from PostgreSQL (lwk report --help)")},
     {"help", cmd_help, N_("help on a command: lwk help COMMAND")},
     {"version", cmd_version, N_("print the version")},
@@ -70,6 +73,8 @@ static const char *help_text(const char *topic)
                  "       lwk admin facilitator new NAME [--org ID]\n"
                  "       lwk admin facilitator revoke NAME\n"
                  "       lwk admin instrument list\n"
+                 "       lwk admin instrument import FILE\n"
+                 "       lwk admin instrument export KEY [--version N] [-o FILE]\n"
                  "Needs the admin token (--token, LWK_TOKEN) and a database: without one\n"
                  "lwkd answers \"database unavailable\" (exit status 7).\n"
                  "facilitator new prints the new token once; keep it safe.\n"
@@ -88,7 +93,8 @@ static const char *help_text(const char *topic)
                  "vermogen, who has joined, who has scored (never the grades before the\n"
                  "reveal), whose turn it is, and the commands of this step. Type help in\n"
                  "the console for the commands; Tab completes commands and names.\n"
-                 "Without SESSION: the only open session of this facilitator.\n"
+                 "SESSION is the session's number or join code; without it: the only\n"
+                 "open session of this facilitator.\n"
                  "When the connection drops the console reconnects by itself; what you\n"
                  "type meanwhile is sent after the reconnect.\n"
                  "With stdin not a terminal, the commands are read one per line, each\n"
@@ -113,9 +119,12 @@ static const char *help_text(const char *topic)
                  "  lwk lookahead date YYYY-MM-DD | lookahead add TEXT\n"
                  "  lwk summary TEXT\n"
                  "  lwk remove NAME\n"
+                 "Between sessions: lwk action update ID --status open|in_progress|done|dropped\n"
+                 "  [--note TEXT] (see lwk help actions).\n"
                  "ITEM is a number (1 = the first vermogen) or the start of its name;\n"
                  "NAME the start of a participant's name, or #PID.\n"
-                 "The session: -s N, LWK_SESSION, or the only open one.\n");
+                 "The session: -s N (its number or join code), LWK_SESSION, or the only\n"
+                 "open one.\n");
     if (!strcmp(topic, "do"))
         return _("usage: lwk do SESSION REQUEST [key=value ...] [--json]\n"
                  "Sends one request of the protocol (proto/PROTOCOL.md) in SESSION and\n"
@@ -156,6 +165,17 @@ static const char *help_text(const char *topic)
                  "  desired ITEM VALUE      action TEXT [owner=..] [deadline=..] ...\n"
                  "  reaction TEXT           evaluation 1-5 [TEXT]\n"
                  "  show [--json]           do REQUEST [key=value ...]\n");
+    if (!strcmp(topic, "actions"))
+        return _("usage: lwk actions [--team NAME | --unit ID] [--status S] [--overdue] [--json]\n"
+                 "       lwk action update ID --status open|in_progress|done|dropped [--note TEXT]\n"
+                 "The actions agreed in earlier sessions (from the database): what, who,\n"
+                 "by when, and how far they are; update records their progress, so the\n"
+                 "next session can look back at them.\n");
+    if (!strcmp(topic, "team"))
+        return _("usage: lwk team history NAME | --unit ID [--json]\n"
+                 "       lwk team due [--date YYYY-MM-DD] [--org ID] [--json]\n"
+                 "history: a team's sessions over time, with the means, desired scores and\n"
+                 "actions of each. due: the teams whose next session is due.\n");
     if (!strcmp(topic, "exit-codes"))
         return _("Exit status of lwk:\n"
                  "  0  done\n"
@@ -235,6 +255,8 @@ int main(int argc, char **argv)
     for (const struct command *cmd = commands; cmd->name; cmd++)
         if (!strcmp(cmd->name, name))
             return cmd->run(argc - optind, argv + optind);
+    if (!strcmp(name, "action") && optind + 1 < argc && !strcmp(argv[optind + 1], "update"))
+        return cycle_main(argc - optind, argv + optind);
     if (cmd_is_steer_word(name))
         return cmd_steer(argc - optind, argv + optind);
     return lwk_usage_error(NULL, _("unknown command '%s'"), name);

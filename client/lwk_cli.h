@@ -253,6 +253,8 @@ int cmd_as(int argc, char **argv);
 /* One facilitator command as a one-shot subcommand: lwk next -s 3. */
 int cmd_steer(int argc, char **argv);
 bool cmd_is_steer_word(const char *w);
+/* lwk_cycle.c: lwk actions, action update, team, admin instrument import|export. */
+int cycle_main(int argc, char **argv);
 
 /* Prints help for a subcommand ("admin", "session", ...); false if unknown. */
 bool lwk_help_topic(FILE *f, const char *topic);

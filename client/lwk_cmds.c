@@ -656,6 +656,96 @@ static int f_remove(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **a
     return CMD_REQUEST;
 }
 
+static int f_select(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
+                    struct oreq **out)
+{
+    if (argc < 2)
+        return usage(cx, "%s", _("usage: select ITEM[,ITEM...]"));
+    struct oreq *r = oreq_new(PT_ITEMS_SELECT, NULL);
+    char *list = words_join(argc, argv, 1);
+    for (char *x = list; *x; x++)
+        if (*x == ' ')
+            *x = ',';
+    bool ok = set_items(cx, r, list);
+    free(list);
+    if (!ok) {
+        oreq_free(r);
+        return CMD_ERROR;
+    }
+    *out = r;
+    return CMD_REQUEST;
+}
+
+static int f_example(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
+                     struct oreq **out)
+{
+    if (argc < 3)
+        return usage(cx, "%s", _("usage: example ITEM TEXT"));
+    int item = find_item(cx->st, argv[1], cx->err, sizeof(cx->err));
+    if (item < 0)
+        return CMD_ERROR;
+    char *text = rest_text(cx, argc, argv, 2);
+    *out = oreq_new(PT_EXAMPLE_ADD, NULL);
+    oreq_int(*out, PK_ITEM, item);
+    oreq_str(*out, PK_TEXT, text);
+    free(text);
+    return CMD_REQUEST;
+}
+
+static int f_timer_extend(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
+                          struct oreq **out)
+{
+    int64_t min;
+    if (argc != 3 || !parse_int(argv[2], 1, 600, &min))
+        return usage(cx, "%s", _("usage: timer extend MINUTES"));
+    *out = oreq_new(PT_TIMER_EXTEND, NULL);
+    oreq_int(*out, PK_DURATION, min * 60);
+    return CMD_REQUEST;
+}
+
+/* review ACTION [status=..] [rating=1-5] [note=TEXT]: what the team says now
+ * about an action of an earlier session. */
+static int f_review(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
+                    struct oreq **out)
+{
+    int64_t id, v;
+    if (argc < 3 || !action_id(cx, argv[1], &id))
+        return argc < 3 ? usage(cx, "%s", _("usage: review ACTION [status=open|in_progress|done|"
+                                            "dropped] [rating=1-5] [note=TEXT]"))
+                        : CMD_ERROR;
+    struct oreq *r = oreq_new(PT_REVIEW_SET, NULL);
+    oreq_int(r, PK_ACTION, id);
+    for (int i = 2; i < argc; i++) {
+        const char *w = argv[i], *eq = strchr(w, '=');
+        size_t kl = eq ? (size_t)(eq - w) : 0;
+        if (eq && (!strncmp(w, "status", kl) && kl == 6)) {
+            if (proto_set_enum(&r->m, PK_STATUS, eq + 1) < 0) {
+                oreq_free(r);
+                return usage(cx, _("'%s' is not a status: open, in_progress, done or dropped"),
+                             eq + 1);
+            }
+        } else if (eq && ((kl == 6 && !strncmp(w, "rating", 6)) ||
+                          (kl == 6 && !strncmp(w, "effect", 6)))) {
+            if (!parse_int(eq + 1, 1, 5, &v)) {
+                oreq_free(r);
+                return usage(cx, _("'%s' is not a rating from 1 to 5"), eq + 1);
+            }
+            oreq_int(r, PK_RATING, v);
+        } else if (eq && ((kl == 4 && !strncmp(w, "note", 4)) ||
+                          (kl == 7 && !strncmp(w, "notitie", 7)))) {
+            char *rest = words_join(argc, argv, i);
+            oreq_str(r, PK_NOTE, rest + (eq + 1 - w));
+            free(rest);
+            break; /* the note is the rest of the line */
+        } else {
+            oreq_free(r);
+            return usage(cx, _("'%s': use status=, rating= or note="), w);
+        }
+    }
+    *out = r;
+    return CMD_REQUEST;
+}
+
 #define S_ALL (PH_ALL & ~PH(CLOSED))
 static const struct fcmd fcmds[] = {
     {"next", NULL, "", N_("go to the next step (or the next item)"), S_ALL & ~PH(SUMMARY),
@@ -701,6 +791,16 @@ static const struct fcmd fcmds[] = {
     {"lookahead", "add", N_("TEXT"), N_("where the vermogens get a place (team meeting, ...)"),
      PH(LOOK_AHEAD), f_lookahead, PT_LOOKAHEAD_ADD},
     {"summary", NULL, N_("TEXT"), N_("record the summary"), PH(SUMMARY), f_text, PT_SUMMARY},
+    {"select", NULL, N_("ITEM,..."), N_("the items this session works on"), PH(REVIEW) | PH(LOBBY),
+     f_select, PT_ITEMS_SELECT},
+    {"review", NULL, N_("ACTION [status=..] [rating=1-5] [note=TEXT]"),
+     N_("what the team says now about an earlier action"), PH(REVIEW), f_review, PT_REVIEW_SET},
+    {"example", NULL, N_("ITEM TEXT"), N_("record a practice example for an item"),
+     S_ALL & ~PH(REVIEW) & ~PH(LOBBY), f_example, PT_EXAMPLE_ADD},
+    {"timer", "pause", "", N_("stop the countdown"), S_ALL, f_simple, PT_TIMER_PAUSE},
+    {"timer", "resume", "", N_("carry on with the countdown"), S_ALL, f_simple, PT_TIMER_RESUME},
+    {"timer", "extend", N_("MINUTES"), N_("give this step more time"), S_ALL, f_timer_extend,
+     PT_TIMER_EXTEND},
     {"pause", NULL, "", N_("pause the session"), S_ALL, f_simple, PT_PAUSE},
     {"resume", NULL, "", N_("carry on after a pause"), S_ALL, f_simple, PT_RESUME_REQ},
     {"remove", NULL, N_("NAME"), N_("remove a participant"), S_ALL, f_remove, PT_REMOVE},
@@ -715,6 +815,7 @@ static const char *const action_subs[] = {"add", "edit", "confirm", "remove", NU
 static const char *const lookahead_subs[] = {"date", "add", NULL};
 static const char *const turn_subs[] = {"next", "pass", NULL};
 static const char *const order_subs[] = {"join", "random", "low", "high", "manual", NULL};
+static const char *const timer_subs[] = {"pause", "resume", "extend", NULL};
 
 const char *const *cmd_subwords(const char *word)
 {
@@ -730,6 +831,8 @@ const char *const *cmd_subwords(const char *word)
         return turn_subs;
     if (!strcmp(word, "order"))
         return order_subs;
+    if (!strcmp(word, "timer"))
+        return timer_subs;
     return NULL;
 }
 
@@ -741,7 +844,8 @@ bool cmd_takes_name(const char *word, const char *sub)
 
 bool cmd_takes_item(const char *word)
 {
-    return !strcmp(word, "desired") || !strcmp(word, "rescore");
+    return !strcmp(word, "desired") || !strcmp(word, "rescore") || !strcmp(word, "select") ||
+           !strcmp(word, "example");
 }
 
 bool cmd_is_steer_word(const char *w)
@@ -1114,6 +1218,20 @@ void cmd_available(struct sbuf *b, const struct session_state *st, bool facilita
         if (c->type == PT_PAUSE || c->type == PT_RESUME_REQ || c->type == PT_REMOVE ||
             c->type == PT_UNDO_REQ || c->type == PT_END)
             continue;
+        /* Only what applies to this session: a countdown, a chosen set, examples. */
+        if ((c->type == PT_TIMER_PAUSE && !(st->timer.entry >= 0 && st->timer.running)) ||
+            (c->type == PT_TIMER_RESUME && !(st->timer.entry >= 0 && !st->timer.running)) ||
+            (c->type == PT_TIMER_EXTEND && st->timer.entry < 0) ||
+            (c->type == PT_ITEMS_SELECT && !st->select) ||
+            (c->type == PT_REVIEW_SET && !st->n_reviews))
+            continue;
+        if (c->type == PT_EXAMPLE_ADD) {
+            bool notes = false;
+            for (int i = 0; i < st->n_items; i++)
+                notes |= st->items[i].notes;
+            if (!notes)
+                continue;
+        }
         if (c->type == PT_REVEAL && st->item >= 0) {
             const struct state_round *r = state_round(st, st->item, st->round);
             if (r && r->revealed)

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct rpc {
     uv_loop_t loop;
@@ -301,10 +302,12 @@ void rpc_close(struct rpc *r)
 /* ---- facilitator: which session ----------------------------------------- */
 
 struct pick {
+    const char *code; /* a join or kiosk code to look for, or NULL */
     int64_t ids[64];
     int n;
 };
 
+/* The facilitator's live sessions, or the one with the given code. */
 static void collect_live(void *arg, const struct proto_msg *ok)
 {
     struct pick *p = arg;
@@ -312,8 +315,13 @@ static void collect_live(void *arg, const struct proto_msg *ok)
         return;
     for (uint32_t i = 0; i < ok->v[PK_ROWS].m.n; i++) {
         const struct proto_msg *row = &ok->v[PK_ROWS].m.p[i];
-        if (proto_int(row, PK_PHASE, 0) == PROTO_PHASE_CLOSED)
+        if (p->code) {
+            const char *j = proto_str(row, PK_JOIN_CODE), *k = proto_str(row, PK_KIOSK_CODE);
+            if (!(j && !strcasecmp(j, p->code)) && !(k && !strcasecmp(k, p->code)))
+                continue;
+        } else if (proto_int(row, PK_PHASE, 0) == PROTO_PHASE_CLOSED) {
             continue;
+        }
         if (p->n < 64)
             p->ids[p->n++] = proto_int(row, PK_SESSION, 0);
     }
@@ -327,9 +335,18 @@ struct rpc *rpc_facilitator_session(const char *cmd, const char *arg, int *exit_
     if (s && !*s)
         s = NULL;
     int64_t id = 0;
+    /* A session is named by its number or, easier to type, its join code. */
+    const char *code = NULL;
     if (s && !parse_int(s, 1, INT64_MAX / 2, &id)) {
-        *exit_code = lwk_usage_error(cmd, _("'%s' is not a session number"), s);
-        return NULL;
+        bool codeish = strlen(s) <= STATE_CODE_MAX;
+        for (const char *c = s; *c && codeish; c++)
+            codeish = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                      (*c >= '0' && *c <= '9') || *c == '-';
+        if (!codeish) {
+            *exit_code = lwk_usage_error(cmd, _("'%s' is not a session number or code"), s);
+            return NULL;
+        }
+        code = s;
     }
     lwk_apply_env();
     if (!lwk_g.conn.token) {
@@ -354,13 +371,19 @@ struct rpc *rpc_facilitator_session(const char *cmd, const char *arg, int *exit_
         return NULL;
     }
     if (!id) {
-        struct pick p = {.n = 0};
+        struct pick p = {.code = code, .n = 0};
         struct proto_msg m;
         proto_msg_init(&m, PT_SESSION_LIST);
         int rc = rpc_call(r, &m, collect_live, &p, detail, sizeof(detail));
         if (rc < 0) {
             lwk_report("session.list", rc, detail, NULL);
             *exit_code = lwk_exit_for(rc);
+            rpc_close(r);
+            return NULL;
+        }
+        if (p.n == 0 && code) {
+            lwk_errorf(_("no session with code %s (or not yours)"), code);
+            *exit_code = LWK_EXIT_NOT_FOUND;
             rpc_close(r);
             return NULL;
         }

@@ -100,7 +100,10 @@ static void md_render(struct sbuf *b, const struct session_state *st)
         if (!it->n_rounds) {
             sb_printf(b, "| %d. ", i + 1);
             md_cell(b, it->name);
-            sb_printf(b, " | - | 0 | | | | %s |\n", it->desired ? "" : "");
+            sb_puts(b, " | - | 0 | | | | ");
+            if (it->desired)
+                sb_printf(b, "%d", it->desired);
+            sb_puts(b, " |\n");
         }
         for (int r = 1; r <= it->n_rounds; r++) {
             const struct state_round *rd = state_round(st, i, r);

@@ -226,6 +226,8 @@ int cmd_admin(int argc, char **argv)
     }
     const char *subject = argv[1];
     const char *verb = argc > 2 ? argv[2] : "";
+    if (!strcmp(subject, "instrument") && (!strcmp(verb, "import") || !strcmp(verb, "export")))
+        return cycle_main(argc - 1, argv + 1);
     static const struct option opts[] = {{"org", required_argument, NULL, 'o'},
                                          {"level", required_argument, NULL, 'l'},
                                          {"parent", required_argument, NULL, 'P'},

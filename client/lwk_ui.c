@@ -352,8 +352,8 @@ static void redraw_cb(uv_timer_t *t)
     struct ui *u = t->data;
     u->redraw_pending = false;
     draw(u);
-    if (u->down && !u->quitting) {
-        /* Keep the reconnect counter ticking. */
+    if ((u->down || (u->tty_out && u->st.timer.entry >= 0)) && !u->quitting) {
+        /* Keep the reconnect counter and the countdown ticking. */
         u->redraw_pending = true;
         uv_timer_start(&u->redraw, redraw_cb, 1000, 0);
     }
@@ -897,7 +897,7 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
         u->down = false;
         if (!u->ever_welcomed && !u->facilitator) {
             const char *r = lwkc_resume_token(c);
-            if (r && !u->tty_out)
+            if (r)
                 ui_log(u, false, _("resume token (to come back later: lwk join --resume TOKEN): %s"),
                        r);
         }

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *phase_name(int phase)
 {
@@ -30,6 +31,66 @@ const char *phase_title(int phase)
     case PROTO_PHASE_SUMMARY: return _("Summary and look back");
     case PROTO_PHASE_CLOSED: return _("Closed");
     default: return "?";
+    }
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The countdown of the current agenda entry: "Time left: 4:12 (Welcome)". */
+static void render_timer(struct sbuf *b, const struct session_state *st)
+{
+    const struct state_timer *t = &st->timer;
+    if (t->entry < 0)
+        return;
+    int64_t left = state_timer_left(st, wall_ms());
+    int64_t secs = (left < 0 ? -left : left) / 1000;
+    char clock[32];
+    snprintf(clock, sizeof(clock), "%lld:%02lld", (long long)(secs / 60), (long long)(secs % 60));
+    if (left >= 0)
+        sb_printf(b, _("Time left: %s%s%s"), C_BOLD(), clock, C_OFF());
+    else
+        sb_printf(b, _("Over time: %s%s%s"), C_RED(), clock, C_OFF());
+    if (t->entry < st->n_agenda && st->agenda[t->entry].title)
+        sb_printf(b, " (%s)", st->agenda[t->entry].title);
+    if (!t->running)
+        sb_printf(b, " %s", _("[countdown stopped]"));
+    sb_putc(b, '\n');
+}
+
+static void render_reviews(struct sbuf *b, const struct session_state *st)
+{
+    if (!st->n_reviews) {
+        sb_printf(b, "%s\n", _("No actions from earlier sessions to review."));
+        return;
+    }
+    sb_printf(b, _("Actions of the last sessions (%d):\n"), st->n_reviews);
+    for (int i = 0; i < st->n_reviews; i++) {
+        const struct state_review *r = &st->reviews[i];
+        const char *status = proto_enum_name(PK_STATUS, r->status);
+        sb_printf(b, "  %s#%lld%s %s", C_BOLD(), (long long)r->action, C_OFF(),
+                  r->text ? r->text : "");
+        if (r->owner && *r->owner)
+            sb_printf(b, " · %s %s", _("who:"), r->owner);
+        if (r->deadline[0])
+            sb_printf(b, " · %s %s%s", _("by:"), r->deadline, r->overdue ? "!" : "");
+        sb_printf(b, " · %s", status ? status : "?");
+        if (r->reviewed) {
+            const char *ns = r->new_status >= 0 ? proto_enum_name(PK_STATUS, r->new_status) : NULL;
+            sb_printf(b, " %s→", C_GREEN());
+            if (ns)
+                sb_printf(b, " %s", ns);
+            if (r->rating)
+                sb_printf(b, _(" effect %d/5"), r->rating);
+            if (r->note)
+                sb_printf(b, " \"%s\"", r->note);
+            sb_puts(b, C_OFF());
+        }
+        sb_putc(b, '\n');
     }
 }
 
@@ -298,6 +359,14 @@ static void render_desired(struct sbuf *b, const struct session_state *st, bool 
             sb_printf(b, _("  now %s"), fmt_dec(m, sizeof(m), mean, 1));
         if (st->items[i].desired)
             sb_printf(b, _("  →  desired %s%d%s"), C_GREEN(), st->items[i].desired, C_OFF());
+        if (st->items[i].previous_mean >= 0 && st->previous_session) {
+            char pm[32];
+            sb_printf(b, _("  (last time %s"),
+                      fmt_dec(pm, sizeof(pm), st->items[i].previous_mean / 100.0, 1));
+            if (st->items[i].previous_desired)
+                sb_printf(b, _(", wanted %d"), st->items[i].previous_desired);
+            sb_putc(b, ')');
+        }
         int n = 0;
         for (int k = 0; k < st->n_desired; k++) {
             const struct state_desired *d = &st->desired[k];
@@ -437,6 +506,10 @@ void view_render(struct sbuf *b, const struct session_state *st, bool fac, int m
             sb_printf(b, _(" (round %d)"), st->round);
     }
     sb_putc(b, '\n');
+    if ((phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) && st->item >= 0 &&
+        st->items[st->item].prompt)
+        sb_printf(b, "%s%s%s\n", C_CYAN(), st->items[st->item].prompt, C_OFF());
+    render_timer(b, st);
     if (fac)
         render_participants(b, st, width);
     else {
@@ -448,6 +521,8 @@ void view_render(struct sbuf *b, const struct session_state *st, bool fac, int m
     case PROTO_PHASE_REVIEW:
         sb_printf(b, "%s\n", fac ? _("Look at last time's actions; next opens the lobby.")
                                  : _("The session is being prepared."));
+        if (fac)
+            render_reviews(b, st);
         break;
     case PROTO_PHASE_LOBBY:
         sb_printf(b, "%s\n", fac ? _("Waiting for participants; next starts scoring the first "

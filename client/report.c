@@ -817,15 +817,22 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
     int np = periods.n;
     int step = np > 10 ? (np + 9) / 10 : 1;
     char buf[64];
+    /* Per period of the item at hand: x, mean, desired; whether each is
+     * there, and whether the period is suppressed. */
+    size_t n = (size_t)(np > 0 ? np : 1);
+    double *xs = calloc(n, sizeof *xs), *mean = calloc(n, sizeof *mean);
+    double *desired = calloc(n, sizeof *desired);
+    bool *has = calloc(n, sizeof *has), *hasd = calloc(n, sizeof *hasd),
+         *sup = calloc(n, sizeof *sup);
+    if (!xs || !mean || !desired || !has || !hasd || !sup)
+        items.n = 0; /* out of memory: no charts, the table still follows */
 
     fputs("<div class=\"charts\">\n", f);
     for (int it = 0; it < items.n; it++) {
         const char *name = NULL;
-        double mean[np > 0 ? np : 1], desired[np > 0 ? np : 1];
-        bool has[np > 0 ? np : 1], hasd[np > 0 ? np : 1], sup[np > 0 ? np : 1];
-        memset(has, 0, sizeof has);
-        memset(hasd, 0, sizeof hasd);
-        memset(sup, 0, sizeof sup);
+        memset(has, 0, n * sizeof *has);
+        memset(hasd, 0, n * sizeof *hasd);
+        memset(sup, 0, n * sizeof *sup);
         for (int i = 0; i < PQntuples(r); i++) {
             const char *key = val(r, i, "item_key");
             if (!key || strcmp(key, items.v[it]))
@@ -862,7 +869,6 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
                 L, ypass, L + pw, ypass, L + 3, ypass + 12, buf);
         fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", L,
                 T + ph, L + pw, T + ph);
-        double xs[np > 0 ? np : 1];
         for (int p = 0; p < np; p++) {
             xs[p] = np == 1 ? L + pw / 2 : L + 10 + (pw - 20) * p / (np - 1);
             if (p % step == 0 || p == np - 1) {
@@ -908,6 +914,12 @@ static void svg_trend(FILE *f, struct report_ctx *ctx, const PGresult *r)
         fputs("</svg></figure>\n", f);
     }
     fputs("</div>\n", f);
+    free(xs);
+    free(mean);
+    free(desired);
+    free(has);
+    free(hasd);
+    free(sup);
     free(periods.v);
     free(items.v);
 }

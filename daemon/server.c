@@ -32,6 +32,40 @@ struct wreq {
 
 static char read_buf[65536]; /* one loop, one reader at a time */
 
+/* Snapshots queued beyond client_queue_bytes, all clients together: what a
+ * crowd asking for whole sessions and reading nothing can make lwkd hold. */
+#define SNAPSHOT_BYTES_ALL ((size_t)256 << 20)
+static size_t snapshot_bytes_all;
+
+/*
+ * The connection whose input is being dispatched ("corked"): what it is sent
+ * meanwhile, typically the event its own request caused and then the reply,
+ * is gathered here and goes out in one write when the dispatch is over, not
+ * one write each (a write is most of what a frame costs; lwk-bench, docs/
+ * bench.md). Other members are written to at once, as before.
+ */
+static struct conn *corked;
+static uint8_t cork_buf[4096];
+static size_t cork_len;
+
+static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot);
+
+/* Sends what is gathered for c, and ends the cork. */
+static void cork_flush(struct conn *c)
+{
+    size_t n = cork_len;
+    corked = NULL;
+    cork_len = 0;
+    if (!n || uv_is_closing(&c->h.handle))
+        return;
+    struct engine_frame *f = engine_frame_new(cork_buf, n);
+    if (!f)
+        return;
+    c->d->stats.frames_out--; /* its frames were counted one by one */
+    send_frame(c, f, false);
+    engine_frame_unref(f);
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
@@ -70,8 +104,10 @@ static void write_done(uv_write_t *req, int status)
     struct wreq *w = (struct wreq *)req;
     struct conn *c = req->data;
     c->queued_bytes -= w->len;
-    if (w->snapshot)
+    if (w->snapshot) {
         c->snapshot_bytes -= w->len;
+        snapshot_bytes_all -= w->len;
+    }
     engine_frame_unref(w->f);
     free(w);
     if (uv_is_closing(&c->h.handle))
@@ -86,8 +122,9 @@ static void write_done(uv_write_t *req, int status)
 
 /*
  * A snapshot is what a client asked for to catch up, as long as the session
- * itself (up to PROTO_CLIENT_MAX_FRAME): one at a time may be queued beyond
- * client_queue_bytes, which bounds what piles up behind it.
+ * itself (up to PROTO_CLIENT_MAX_FRAME): one at a time per client (within
+ * SNAPSHOT_BYTES_ALL) may be queued beyond client_queue_bytes, which bounds
+ * what piles up behind it.
  */
 static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
 {
@@ -96,6 +133,16 @@ static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
     const uint8_t *p = f->data;
     size_t left = f->len;
     c->d->stats.frames_out++;
+    if (c == corked) {
+        if (!snapshot && c->queued_bytes == 0 && cork_len + left <= sizeof(cork_buf)) {
+            memcpy(cork_buf + cork_len, p, left);
+            cork_len += left;
+            return;
+        }
+        cork_flush(c); /* what came before goes first */
+        if (uv_is_closing(&c->h.handle))
+            return;
+    }
     if (c->queued_bytes == 0) {
         uv_buf_t b = uv_buf_init((char *)p, (unsigned)left);
         int n = uv_try_write(&c->h.stream, &b, 1);
@@ -109,7 +156,8 @@ static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
         if (left == 0)
             return;
     }
-    snapshot = snapshot && c->snapshot_bytes == 0;
+    snapshot =
+        snapshot && c->snapshot_bytes == 0 && snapshot_bytes_all + left <= SNAPSHOT_BYTES_ALL;
     if (!snapshot &&
         c->queued_bytes - c->snapshot_bytes + left > (size_t)c->d->cfg.client_queue_bytes) {
         c->d->stats.dropped_slow++;
@@ -137,8 +185,10 @@ static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
         return;
     }
     c->queued_bytes += left;
-    if (snapshot)
+    if (snapshot) {
         c->snapshot_bytes += left;
+        snapshot_bytes_all += left;
+    }
 }
 
 void conn_send_frame(struct conn *c, struct engine_frame *f)
@@ -204,7 +254,9 @@ void conn_close(struct conn *c, int err, const char *why)
     c->last_rx_ms = uv_now(c->d->loop); /* start of the grace period */
     dispatch_conn_closed(c);
     conn_leave_session(c);
-    if (c->queued_bytes == 0)
+    if (c == corked)
+        cork_flush(c); /* the error or bye just sent must not be lost */
+    if (c->queued_bytes == 0 && !uv_is_closing(&c->h.handle))
         uv_close(&c->h.handle, on_closed);
 }
 
@@ -245,7 +297,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
-static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void read_input(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = s->data;
     if (nread == 0)
@@ -281,6 +333,17 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->state == CONN_CLOSING)
             return;
     }
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+    corked = c;
+    cork_len = 0;
+    read_input(s, nread, buf);
+    if (corked == c)
+        cork_flush(c);
+    corked = NULL;
 }
 
 static uint32_t peer_hash_of(uv_tcp_t *t)

@@ -299,8 +299,9 @@ def screens_reconnect_after_lwkd_restarts():
         s = new_session(d, "--unit", unit)
         sid, code = s["session"], s["join_code"]
         t.start("fac", [LWK, "console", str(sid)], env_for(d, token=d.admin_token))
+        t.wait("fac", "Lobby", "[lobby] >")
         t.start("anna", [LWK, "join", code, "--name", "Anna"], env_for(d))
-        t.wait("fac", "Anna joined", "Lobby")
+        t.wait("fac", "Anna joined", "Participants (1)")
         wait_for(lambda: d.status()["waiting"] == 0, what="events stored")
         assert d.stop() == 0, d.logtext()
         t.wait("fac", "Connection lost", "offline>")

@@ -574,7 +574,7 @@ def full_spool_refuses_changes_with_502_and_loses_nothing():
         d = Daemon(db.url, extra=FAST + ("--set", "spool_max_bytes=1048576",
                                          "--set", "max_text_bytes=4096", "--set", "min_reveal=1"))
         assert d.status()["db"] != "ok"
-        fac, people, r = open_session(d, unit, ["Anna"])
+        fac, people, r = open_session(d, unit, ["Anna"], min_reveal=1)
         sid = r["session"]
         to_explain(fac, people)
         acked, refused, n = [], None, 0
@@ -625,7 +625,7 @@ def restart_without_database_restores_the_rest_when_it_returns():
         db = Database(pg.sock)
         unit = make_team(db)
         d = Daemon(db.url, extra=extra)
-        fac, people, r = open_session(d, unit, ["Anna"])
+        fac, people, r = open_session(d, unit, ["Anna"], min_reveal=1)
         sid = r["session"]
         anna = people[0]
         to_explain(fac, people)
