@@ -21,7 +21,6 @@ struct command {
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
-
 static const struct command commands[] = {
     {"status", cmd_status, N_("the daemon's version, uptime, clients and database state")},
     {"admin", cmd_admin, N_("organisations, units, facilitators, instruments (admin token)")},
@@ -34,7 +33,8 @@ static const struct command commands[] = {
     {"as", cmd_as, N_("one participant action: lwk as RESUME score 7 | keyword TEXT | ...")},
     {"actions", cycle_main, N_("the actions of earlier sessions and how they are doing")},
     {"team", cycle_main, N_("a team's sessions over time; the teams due for a session")},
-    {"report", report_main, N_("the programme office's reports, from PostgreSQL (lwk report --help)")},
+    {"report", report_main,
+     N_("the programme office's reports, from PostgreSQL (lwk report --help)")},
     {"help", cmd_help, N_("help on a command: lwk help COMMAND")},
     {"version", cmd_version, N_("print the version")},
     {NULL, NULL, NULL},
@@ -42,8 +42,9 @@ static const struct command commands[] = {
 
 void lwk_usage(FILE *f)
 {
-    fprintf(f, "%s\n\n", _("usage: lwk [--host HOST] [--port PORT] [--socket PATH] [--token TOKEN] "
-                           "COMMAND [ARGS]"));
+    fprintf(f, "%s\n\n",
+            _("usage: lwk [--host HOST] [--port PORT] [--socket PATH] [--token TOKEN] "
+              "COMMAND [ARGS]"));
     fprintf(f, "%s\n", _("Commands:"));
     for (const struct command *c = commands; c->name; c++)
         fprintf(f, "  %-10s %s\n", c->name, _(c->summary));
@@ -52,8 +53,9 @@ void lwk_usage(FILE *f)
     fprintf(f, "  %s\n", "action lookahead summary pause resume remove undo end");
     fprintf(f, "  %s\n\n", _("e.g. lwk next -s 3; lwk score Anna 7 -s 3 (see: lwk help steer)"));
     fprintf(f, "%s\n", _("Options for every command: --json, -s/--session N, --timeout SECONDS."));
-    fprintf(f, "%s\n", _("Connection: flags, then LWK_HOST, LWK_PORT, LWK_SOCKET, LWK_TOKEN, then "
-                         "$XDG_CONFIG_HOME/lwk/config."));
+    fprintf(f, "%s\n",
+            _("Connection: flags, then LWK_HOST, LWK_PORT, LWK_SOCKET, LWK_TOKEN, then "
+              "$XDG_CONFIG_HOME/lwk/config."));
     fprintf(f, "%s\n", _("More: lwk help COMMAND, lwk help exit-codes, man lwk."));
 }
 
@@ -166,11 +168,12 @@ static const char *help_text(const char *topic)
                  "  reaction TEXT           evaluation 1-5 [TEXT]\n"
                  "  show [--json]           do REQUEST [key=value ...]\n");
     if (!strcmp(topic, "actions"))
-        return _("usage: lwk actions [--team NAME | --unit ID] [--status S] [--overdue] [--json]\n"
-                 "       lwk action update ID --status open|in_progress|done|dropped [--note TEXT]\n"
-                 "The actions agreed in earlier sessions (from the database): what, who,\n"
-                 "by when, and how far they are; update records their progress, so the\n"
-                 "next session can look back at them.\n");
+        return _(
+            "usage: lwk actions [--team NAME | --unit ID] [--status S] [--overdue] [--json]\n"
+            "       lwk action update ID --status open|in_progress|done|dropped [--note TEXT]\n"
+            "The actions agreed in earlier sessions (from the database): what, who,\n"
+            "by when, and how far they are; update records their progress, so the\n"
+            "next session can look back at them.\n");
     if (!strcmp(topic, "team"))
         return _("usage: lwk team history NAME | --unit ID [--json]\n"
                  "       lwk team due [--date YYYY-MM-DD] [--org ID] [--json]\n"
@@ -223,9 +226,8 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {LWK_COMMON_LONG,
-                                         {"version", no_argument, NULL, 'V'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        LWK_COMMON_LONG, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     i18n_init("lwk");
     lwk_g.timeout_ms = 15000;
     int c;

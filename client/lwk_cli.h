@@ -122,10 +122,10 @@ bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
 struct oreq {
     struct proto_msg m;
-    char *label;                  /* the command as typed, for messages; owned */
-    char *strs[PK__COUNT];        /* owned copies behind m's strings */
-    int64_t *ints[PK__COUNT];     /* owned copies behind m's int arrays */
-    struct oreq *next;            /* queue link */
+    char *label;              /* the command as typed, for messages; owned */
+    char *strs[PK__COUNT];    /* owned copies behind m's strings */
+    int64_t *ints[PK__COUNT]; /* owned copies behind m's int arrays */
+    struct oreq *next;        /* queue link */
 };
 struct oreq *oreq_new(enum proto_type t, const char *label);
 void oreq_free(struct oreq *r);
@@ -265,10 +265,13 @@ bool lwk_wants_help(int argc, char **argv);
 
 /* The options every subcommand accepts (for getopt_long tables). */
 #define LWK_COMMON_LONG                                                                            \
-    {"json", no_argument, NULL, 'j'}, {"session", required_argument, NULL, 's'},                  \
-        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},           \
-        {"socket", required_argument, NULL, 'S'}, {"token", required_argument, NULL, 't'},        \
-        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'}
+    {"json", no_argument, NULL, 'j'}, {"session", required_argument, NULL, 's'},                   \
+        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},            \
+        {"socket", required_argument, NULL, 'S'}, {"token", required_argument, NULL, 't'},         \
+        {"timeout", required_argument, NULL, 'T'},                                                 \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 #define LWK_COMMON_SHORT "js:H:p:S:t:T:h"
 /* Handles one of them: 1 handled, 0 not one of them, -1 bad value (reported). */
 int lwk_common_opt(int c, const char *arg, const char *cmd);

@@ -48,8 +48,7 @@ int find_participant(const struct session_state *st, const char *name, char *err
     if (n == 1)
         return found;
     if (n > 1)
-        snprintf(err, en, _("'%s' matches more than one participant: type more of the name"),
-                 name);
+        snprintf(err, en, _("'%s' matches more than one participant: type more of the name"), name);
     else
         snprintf(err, en, _("no participant called '%s'"), name);
     return 0;
@@ -77,8 +76,7 @@ int find_item(const struct session_state *st, const char *s, char *err, size_t e
     }
     if (count == 1)
         return found;
-    snprintf(err, en, count ? _("'%s' matches more than one item") : _("no item called '%s'"),
-             s);
+    snprintf(err, en, count ? _("'%s' matches more than one item") : _("no item called '%s'"), s);
     return -1;
 }
 
@@ -201,14 +199,29 @@ struct field_alias {
 
 /* Dutch words too: facilitators type what they say. */
 static const struct field_alias action_fields[] = {
-    {"owner", PK_OWNER},         {"eigenaar", PK_OWNER},          {"wie", PK_OWNER},
-    {"role", PK_ROLE},           {"rol", PK_ROLE},                {"where", PK_WHERE},
-    {"waar", PK_WHERE},          {"deadline", PK_DEADLINE},       {"termijn", PK_DEADLINE},
-    {"wanneer", PK_DEADLINE},    {"feedback", PK_FEEDBACK},       {"terugkoppeling", PK_FEEDBACK},
-    {"resources", PK_RESOURCES}, {"hulpmiddelen", PK_RESOURCES},  {"item", PK_ITEM},
-    {"vermogen", PK_ITEM},       {"theme", PK_THEME},             {"thema", PK_THEME},
-    {"items", PK_ITEMS},         {"vermogens", PK_ITEMS},         {"text", PK_TEXT},
-    {"tekst", PK_TEXT},          {NULL, PK__COUNT},
+    {"owner", PK_OWNER},
+    {"eigenaar", PK_OWNER},
+    {"wie", PK_OWNER},
+    {"role", PK_ROLE},
+    {"rol", PK_ROLE},
+    {"where", PK_WHERE},
+    {"waar", PK_WHERE},
+    {"deadline", PK_DEADLINE},
+    {"termijn", PK_DEADLINE},
+    {"wanneer", PK_DEADLINE},
+    {"feedback", PK_FEEDBACK},
+    {"terugkoppeling", PK_FEEDBACK},
+    {"resources", PK_RESOURCES},
+    {"hulpmiddelen", PK_RESOURCES},
+    {"item", PK_ITEM},
+    {"vermogen", PK_ITEM},
+    {"theme", PK_THEME},
+    {"thema", PK_THEME},
+    {"items", PK_ITEMS},
+    {"vermogens", PK_ITEMS},
+    {"text", PK_TEXT},
+    {"tekst", PK_TEXT},
+    {NULL, PK__COUNT},
 };
 
 static enum proto_key field_key(const char *name, size_t len)
@@ -710,8 +723,9 @@ static int f_review(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **a
 {
     int64_t id, v;
     if (argc < 3 || !action_id(cx, argv[1], &id))
-        return argc < 3 ? usage(cx, "%s", _("usage: review ACTION [status=open|in_progress|done|"
-                                            "dropped] [rating=1-5] [note=TEXT]"))
+        return argc < 3 ? usage(cx, "%s",
+                                _("usage: review ACTION [status=open|in_progress|done|"
+                                  "dropped] [rating=1-5] [note=TEXT]"))
                         : CMD_ERROR;
     struct oreq *r = oreq_new(PT_REVIEW_SET, NULL);
     oreq_int(r, PK_ACTION, id);
@@ -748,10 +762,9 @@ static int f_review(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **a
 
 #define S_ALL (PH_ALL & ~PH(CLOSED))
 static const struct fcmd fcmds[] = {
-    {"next", NULL, "", N_("go to the next step (or the next item)"), S_ALL & ~PH(SUMMARY),
-     f_simple, PT_NEXT},
-    {"back", NULL, "", N_("go back one step"), S_ALL & ~PH(REVIEW) & ~PH(LOBBY), f_simple,
-     PT_BACK},
+    {"next", NULL, "", N_("go to the next step (or the next item)"), S_ALL & ~PH(SUMMARY), f_simple,
+     PT_NEXT},
+    {"back", NULL, "", N_("go back one step"), S_ALL & ~PH(REVIEW) & ~PH(LOBBY), f_simple, PT_BACK},
     {"reveal", NULL, "", N_("show all scores of this item together"), PH(SCORE), f_simple,
      PT_REVEAL},
     {"score", NULL, N_("NAME VALUE"), N_("enter a score on behalf of a participant"), PH(SCORE),
@@ -771,21 +784,21 @@ static const struct fcmd fcmds[] = {
     {"theme", "merge", N_("ID INTO"), N_("merge theme ID into theme INTO"), PH(THEMES), f_theme,
      PT_THEME_MERGE},
     {"theme", "delete", N_("ID"), N_("delete a theme"), PH(THEMES), f_theme, PT_THEME_DELETE},
-    {"vote", "open", N_("N"), N_("let everyone spread N votes over the themes"), PH(THEMES),
-     f_vote, PT_VOTE_OPEN},
+    {"vote", "open", N_("N"), N_("let everyone spread N votes over the themes"), PH(THEMES), f_vote,
+     PT_VOTE_OPEN},
     {"vote", "close", "", N_("close the vote and show the totals"), PH(THEMES), f_vote,
      PT_VOTE_CLOSE},
     {"desired", NULL, N_("ITEM VALUE"), N_("record the desired score the group agreed on"),
      PH(DESIRED), f_desired, PT_DESIRED_SET},
-    {"action", "add", N_("TEXT [owner=..] [role=..] [where=..] [deadline=..] [feedback=..] "
-                         "[resources=..]"),
+    {"action", "add",
+     N_("TEXT [owner=..] [role=..] [where=..] [deadline=..] [feedback=..] "
+        "[resources=..]"),
      N_("record an action"), PH(ACTIONS), f_action, PT_ACTION_PROPOSE},
     {"action", "edit", N_("ID [TEXT] [field=VALUE ...]"), N_("change an action"), PH(ACTIONS),
      f_action, PT_ACTION_EDIT},
     {"action", "confirm", N_("ID"), N_("confirm an action (the group agrees)"), PH(ACTIONS),
      f_action, PT_ACTION_CONFIRM},
-    {"action", "remove", N_("ID"), N_("remove an action"), PH(ACTIONS), f_action,
-     PT_ACTION_REMOVE},
+    {"action", "remove", N_("ID"), N_("remove an action"), PH(ACTIONS), f_action, PT_ACTION_REMOVE},
     {"lookahead", "date", N_("YYYY-MM-DD"), N_("date of the next follow-up conversation"),
      PH(LOOK_AHEAD), f_lookahead, PT_LOOKAHEAD_DATE},
     {"lookahead", "add", N_("TEXT"), N_("where the vermogens get a place (team meeting, ...)"),
@@ -895,10 +908,9 @@ int cmd_facilitator(struct cmd_ctx *cx, int argc, char **argv, struct oreq **out
 
 const char *cmd_word(bool facilitator, int n)
 {
-    static const char *const pwords[] = {"score",    "keyword",    "pass",     "theme",
-                                         "vote",     "unvote",     "desired",  "action",
-                                         "reaction", "evaluation", "show",     "help",
-                                         "quit",     NULL};
+    static const char *const pwords[] = {"score",  "keyword", "pass",   "theme",    "vote",
+                                         "unvote", "desired", "action", "reaction", "evaluation",
+                                         "show",   "help",    "quit",   NULL};
     static const char *fwords[64];
     if (!facilitator) {
         for (int i = 0; i <= n; i++)
@@ -1032,8 +1044,8 @@ static int p_evaluation(struct cmd_ctx *cx, int argc, char **argv, struct oreq *
     return CMD_REQUEST;
 }
 
-static int p_text(struct cmd_ctx *cx, enum proto_type t, int argc, char **argv,
-                  const char *use, struct oreq **out)
+static int p_text(struct cmd_ctx *cx, enum proto_type t, int argc, char **argv, const char *use,
+                  struct oreq **out)
 {
     if (argc < 2)
         return usage(cx, "%s", use);
@@ -1120,8 +1132,8 @@ int cmd_participant_answer(struct cmd_ctx *cx, const char *line, struct oreq **o
         rc = CMD_REQUEST;
         break;
     case PROTO_PHASE_THEMES:
-        if (st->vote_open && argc == 1 && (argv[0][0] == '-' || argv[0][0] == '+' ||
-                                           isdigit((unsigned char)argv[0][0]))) {
+        if (st->vote_open && argc == 1 &&
+            (argv[0][0] == '-' || argv[0][0] == '+' || isdigit((unsigned char)argv[0][0]))) {
             int delta = argv[0][0] == '-' ? -1 : 1;
             const char *num = argv[0] + (argv[0][0] == '-' || argv[0][0] == '+');
             if (!parse_int(num, 1, 1000000, &v)) {

@@ -35,12 +35,30 @@ struct rpc {
     char join_code[STATE_CODE_MAX + 1], kiosk_code[STATE_CODE_MAX + 1];
 };
 
-const struct session_state *rpc_state(const struct rpc *r) { return &r->st; }
-int rpc_pid(const struct rpc *r) { return r->pid; }
-const char *rpc_resume(const struct rpc *r) { return r->resume; }
-int64_t rpc_session(const struct rpc *r) { return r->session; }
-const char *rpc_join_code(const struct rpc *r) { return r->join_code; }
-const char *rpc_kiosk_code(const struct rpc *r) { return r->kiosk_code; }
+const struct session_state *rpc_state(const struct rpc *r)
+{
+    return &r->st;
+}
+int rpc_pid(const struct rpc *r)
+{
+    return r->pid;
+}
+const char *rpc_resume(const struct rpc *r)
+{
+    return r->resume;
+}
+int64_t rpc_session(const struct rpc *r)
+{
+    return r->session;
+}
+const char *rpc_join_code(const struct rpc *r)
+{
+    return r->join_code;
+}
+const char *rpc_kiosk_code(const struct rpc *r)
+{
+    return r->kiosk_code;
+}
 
 static void fail(struct rpc *r, int err, const char *why)
 {
@@ -215,8 +233,8 @@ struct rpc *rpc_connect(enum proto_client_kind kind, const char *code, const cha
     }
     lwkc_start(r->c);
     int rc = run_until(r, is_welcomed, lwk_g.timeout_ms);
-    if (rc == 0 && (kind == PROTO_KIND_PARTICIPANT || kind == PROTO_KIND_KIOSK ||
-                    kind == PROTO_KIND_OBSERVER))
+    if (rc == 0 &&
+        (kind == PROTO_KIND_PARTICIPANT || kind == PROTO_KIND_KIOSK || kind == PROTO_KIND_OBSERVER))
         rc = run_until(r, has_snapshot, lwk_g.timeout_ms);
     if (rc < 0) {
         *err = rc;
@@ -357,8 +375,8 @@ struct rpc *rpc_facilitator_session(const char *cmd, const char *arg, int *exit_
     }
     int err;
     char detail[256];
-    struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
-                                sizeof(detail));
+    struct rpc *r =
+        rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail, sizeof(detail));
     if (!r) {
         if (err == PROTO_ERR_BAD_CREDENTIALS)
             lwk_errorf("%s", _("the facilitator token was not accepted (--token, LWK_TOKEN or the "
@@ -398,8 +416,9 @@ struct rpc *rpc_facilitator_session(const char *cmd, const char *arg, int *exit_
             sb_init(&b);
             for (int i = 0; i < p.n; i++)
                 sb_printf(&b, "%s%lld", i ? ", " : "", (long long)p.ids[i]);
-            *exit_code = lwk_usage_error(cmd, _("several sessions are open (%s): choose one with "
-                                                "--session N"),
+            *exit_code = lwk_usage_error(cmd,
+                                         _("several sessions are open (%s): choose one with "
+                                           "--session N"),
                                          b.p);
             sb_free(&b);
             rpc_close(r);

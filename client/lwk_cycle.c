@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cycle_main(int argc, char **argv);
-
 /* ---- options ------------------------------------------------------------ */
 
 /* getopt_long over argv with the common options added; -1 at the end, '?'
@@ -253,17 +251,17 @@ static int cmd_action(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     if (argc < 2 || strcmp(argv[1], "update")) {
         if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-            lwk_help_topic(stdout, "action");
+            lwk_help_topic(stdout, "actions");
             return 0;
         }
-        return lwk_usage_error("action", "%s", _(usage));
+        return lwk_usage_error("actions", "%s", _(usage));
     }
     const char *status = NULL, *note = NULL;
     int rc = 0, c;
     optind = 0;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    while ((c = cycle_opt(sub_argc, sub_argv, "x:n:", opts, "action", &rc)) != -1) {
+    while ((c = cycle_opt(sub_argc, sub_argv, "x:n:", opts, "actions", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'x')
@@ -273,18 +271,18 @@ static int cmd_action(int argc, char **argv)
     }
     int64_t id;
     if (optind != sub_argc - 1 || !status)
-        return lwk_usage_error("action", "%s", _(usage));
+        return lwk_usage_error("actions", "%s", _(usage));
     const char *ids = sub_argv[optind];
     if (ids[0] == '#')
         ids++;
     if (!parse_int(ids, 1, INT64_MAX / 2, &id))
-        return lwk_usage_error("action", _("'%s' is not an action number"), sub_argv[optind]);
+        return lwk_usage_error("actions", _("'%s' is not an action number"), sub_argv[optind]);
     if (!status_ok(status))
-        return lwk_usage_error("action",
+        return lwk_usage_error("actions",
                                _("'%s' is not a status: open, in_progress, done or dropped"),
                                status);
     if (note && strlen(note) > (size_t)proto_key_max(PK_NOTE))
-        return lwk_usage_error("action", _("the note is longer than %lld bytes"),
+        return lwk_usage_error("actions", _("the note is longer than %lld bytes"),
                                (long long)proto_key_max(PK_NOTE));
     struct proto_msg m;
     proto_msg_init(&m, PT_ACTION_UPDATE);

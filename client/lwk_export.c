@@ -222,8 +222,9 @@ static void md_render(struct sbuf *b, const struct session_state *st)
     if (!state_live_actions(st)) {
         sb_printf(b, "%s\n\n", _("None."));
     } else {
-        sb_printf(b, "| # | %s | %s | %s | %s | %s | %s | %s | %s |\n"
-                     "|---:|---|---|---|---|---|---|---|---|\n",
+        sb_printf(b,
+                  "| # | %s | %s | %s | %s | %s | %s | %s | %s |\n"
+                  "|---:|---|---|---|---|---|---|---|---|\n",
                   _("Action"), _("Owner"), _("Role"), _("Where"), _("Deadline"),
                   _("Feedback moment"), _("Resources"), _("Agreed"));
         for (int i = 0; i < st->n_actions; i++) {
@@ -423,7 +424,8 @@ static void csv_render(struct sbuf *b, const struct session_state *st)
         int id = (int)a->id;
         csv_row(b, "action", id, 0, a->pid, "text", a->text);
         const char *names[6] = {"owner", "role", "where", "deadline", "feedback", "resources"};
-        const char *vals[6] = {a->owner, a->role, a->where, a->deadline[0] ? a->deadline : NULL,
+        const char *vals[6] = {a->owner,    a->role,
+                               a->where,    a->deadline[0] ? a->deadline : NULL,
                                a->feedback, a->resources};
         for (int k = 0; k < 6; k++)
             if (vals[k] && *vals[k])
@@ -446,11 +448,9 @@ static void csv_render(struct sbuf *b, const struct session_state *st)
             csv_row(b, "reaction", st->reactions[i].kid, 0, st->reactions[i].pid, "text",
                     st->reactions[i].text);
     for (int i = 0; i < st->n_evaluations; i++) {
-        csv_int(b, "evaluation", 0, 0, st->evaluations[i].pid, "rating",
-                st->evaluations[i].rating);
+        csv_int(b, "evaluation", 0, 0, st->evaluations[i].pid, "rating", st->evaluations[i].rating);
         if (st->evaluations[i].text)
-            csv_row(b, "evaluation", 0, 0, st->evaluations[i].pid, "text",
-                    st->evaluations[i].text);
+            csv_row(b, "evaluation", 0, 0, st->evaluations[i].pid, "text", st->evaluations[i].text);
     }
 }
 
@@ -672,12 +672,23 @@ static void h(struct sbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '&': sb_puts(b, "&amp;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\n': sb_puts(b, "<br>"); break;
-        default: sb_putc(b, *s);
+        case '<':
+            sb_puts(b, "&lt;");
+            break;
+        case '>':
+            sb_puts(b, "&gt;");
+            break;
+        case '&':
+            sb_puts(b, "&amp;");
+            break;
+        case '"':
+            sb_puts(b, "&quot;");
+            break;
+        case '\n':
+            sb_puts(b, "<br>");
+            break;
+        default:
+            sb_putc(b, *s);
         }
     }
 }
@@ -691,8 +702,9 @@ static void svg_chart(struct sbuf *b, const struct state_stats *s, int lo, int h
     for (int v = lo; v <= hi; v++)
         if (s->distribution[v] > max)
             max = s->distribution[v];
-    sb_printf(b, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                 "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+    sb_printf(b,
+              "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+              "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
               w, hgt, w, hgt);
     h(b, _("Distribution of the grades"));
     sb_puts(b, "\">\n");
@@ -705,7 +717,8 @@ static void svg_chart(struct sbuf *b, const struct state_stats *s, int lo, int h
             sb_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
                       top + ch - bh, bw, bh, v < 6 ? "#c0504d" : "#4f81bd");
         if (s->distribution[v])
-            sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n",
+            sb_printf(b,
+                      "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">%d</text>\n",
                       x + bw / 2, top + ch - bh - 3, s->distribution[v]);
         sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">%d</text>\n",
                   x + bw / 2, top + ch + 15, v);
@@ -718,8 +731,9 @@ static void html_render(struct sbuf *b, const struct session_state *st)
     char when[32], m[32], md[32];
     now_iso(when, sizeof(when));
     const char *lang = strncmp(_("Score sheet"), "Score", 5) ? "nl" : "en";
-    sb_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                 "<title>",
+    sb_printf(b,
+              "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+              "<title>",
               lang);
     h(b, _("Score sheet"));
     sb_puts(b, ": ");
@@ -759,8 +773,9 @@ static void html_render(struct sbuf *b, const struct session_state *st)
     sb_printf(b, "<p class=\"note\">%s</p>\n",
               _("Participants appear as P1, P2, ... in the order they joined."));
 
-    sb_printf(b, "<h2>%s</h2>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-                 "<th>%s</th><th>%s</th></tr>\n",
+    sb_printf(b,
+              "<h2>%s</h2>\n<table>\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+              "<th>%s</th><th>%s</th></tr>\n",
               _("Scores"), _("Item"), _("Round"), _("Scores"), _("Mean"), _("Median"),
               _("Desired"));
     for (int i = 0; i < st->n_items; i++) {
@@ -844,8 +859,8 @@ static void html_render(struct sbuf *b, const struct session_state *st)
     if (!state_live_themes(st)) {
         sb_printf(b, "<p>%s</p>\n", _("None."));
     } else {
-        sb_printf(b, "<table>\n<tr><th>#</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-                  _("Theme"), _("Items"), _("Votes"));
+        sb_printf(b, "<table>\n<tr><th>#</th><th>%s</th><th>%s</th><th>%s</th></tr>\n", _("Theme"),
+                  _("Items"), _("Votes"));
         for (int i = 0; i < st->n_themes; i++) {
             const struct state_theme *t = &st->themes[i];
             if (t->deleted || t->merged_into)
@@ -866,8 +881,9 @@ static void html_render(struct sbuf *b, const struct session_state *st)
     if (!state_live_actions(st)) {
         sb_printf(b, "<p>%s</p>\n", _("None."));
     } else {
-        sb_printf(b, "<table>\n<tr><th>#</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-                     "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+        sb_printf(b,
+                  "<table>\n<tr><th>#</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+                  "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
                   _("Action"), _("Owner"), _("Role"), _("Where"), _("Deadline"),
                   _("Feedback moment"), _("Resources"), _("Agreed"));
         for (int i = 0; i < st->n_actions; i++) {
@@ -935,9 +951,17 @@ void export_render(struct sbuf *b, const struct session_state *st, enum export_f
                    const char *join_code)
 {
     switch (f) {
-    case EXPORT_MD: md_render(b, st); break;
-    case EXPORT_CSV: csv_render(b, st); break;
-    case EXPORT_JSON: json_render(b, st); break;
-    case EXPORT_HTML: html_render(b, st); break;
+    case EXPORT_MD:
+        md_render(b, st);
+        break;
+    case EXPORT_CSV:
+        csv_render(b, st);
+        break;
+    case EXPORT_JSON:
+        json_render(b, st);
+        break;
+    case EXPORT_HTML:
+        html_render(b, st);
+        break;
     }
 }

@@ -92,8 +92,8 @@ int cmd_join(int argc, char **argv)
         rpc_close(r);
         return 0;
     }
-    struct ui_params p = {.facilitator = false, .code = code, .name = name, .resume = resume,
-                          .listen = listen};
+    struct ui_params p = {
+        .facilitator = false, .code = code, .name = name, .resume = resume, .listen = listen};
     return ui_run(&p);
 }
 
@@ -115,8 +115,8 @@ int cmd_as(int argc, char **argv)
         return lwk_usage_error("as", "%s", _("no resume token (give it, or - with LWK_RESUME)"));
     int err;
     char detail[256];
-    struct rpc *r = rpc_connect(PROTO_KIND_PARTICIPANT, NULL, NULL, resume, &err, detail,
-                                sizeof(detail));
+    struct rpc *r =
+        rpc_connect(PROTO_KIND_PARTICIPANT, NULL, NULL, resume, &err, detail, sizeof(detail));
     if (!r) {
         join_refused(err, NULL, NULL, detail);
         return lwk_exit_for(err);
@@ -145,7 +145,8 @@ int cmd_as(int argc, char **argv)
     if (!strcmp(cargv[0], "do")) {
         k = cargc > 1 ? cmd_generic(&cx, cargc - 1, cargv + 1, &q) : CMD_ERROR;
         if (cargc <= 1)
-            snprintf(cx.err, sizeof(cx.err), "%s", _("usage: lwk as RESUME do REQUEST [key=value ...]"));
+            snprintf(cx.err, sizeof(cx.err), "%s",
+                     _("usage: lwk as RESUME do REQUEST [key=value ...]"));
     } else {
         k = cmd_participant(&cx, cargc, cargv, &q);
         if (k == CMD_UNKNOWN)

@@ -218,8 +218,9 @@ static int admin_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const cha
 int cmd_admin(int argc, char **argv)
 {
     if (argc < 2)
-        return lwk_usage_error("admin", "%s", _("admin needs a subject: org, unit, facilitator or "
-                                                "instrument"));
+        return lwk_usage_error("admin", "%s",
+                               _("admin needs a subject: org, unit, facilitator or "
+                                 "instrument"));
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         lwk_help_topic(stdout, "admin");
         return 0;
@@ -429,12 +430,10 @@ static void print_big(const char *code)
 
 static int session_new(int argc, char **argv)
 {
-    static const struct option opts[] = {{"team", required_argument, NULL, 'm'},
-                                         {"unit", required_argument, NULL, 'u'},
-                                         {"instrument", required_argument, NULL, 'i'},
-                                         {"min-reveal", required_argument, NULL, 'r'},
-                                         {"auto-reveal", no_argument, NULL, 'a'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"team", required_argument, NULL, 'm'},       {"unit", required_argument, NULL, 'u'},
+        {"instrument", required_argument, NULL, 'i'}, {"min-reveal", required_argument, NULL, 'r'},
+        {"auto-reveal", no_argument, NULL, 'a'},      {NULL, 0, NULL, 0}};
     const char *team = NULL, *instrument = NULL;
     int64_t unit = 0, min_reveal = 0;
     bool autorev = false;
@@ -444,16 +443,23 @@ static int session_new(int argc, char **argv)
         switch (c) {
         case '?':
             return rc;
-        case 'm': team = optarg; break;
-        case 'i': instrument = optarg; break;
-        case 'a': autorev = true; break;
+        case 'm':
+            team = optarg;
+            break;
+        case 'i':
+            instrument = optarg;
+            break;
+        case 'a':
+            autorev = true;
+            break;
         case 'u':
             if (!parse_int(optarg, 1, INT64_MAX / 2, &unit))
                 return lwk_usage_error("session", _("'%s' is not a unit number"), optarg);
             break;
         case 'r':
             if (!parse_int(optarg, 1, 50, &min_reveal))
-                return lwk_usage_error("session", "%s", _("--min-reveal takes a number from 1 to 50"));
+                return lwk_usage_error("session", "%s",
+                                       _("--min-reveal takes a number from 1 to 50"));
             break;
         }
     }
@@ -469,8 +475,8 @@ static int session_new(int argc, char **argv)
     }
     int err;
     char detail[256];
-    struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
-                                sizeof(detail));
+    struct rpc *r =
+        rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail, sizeof(detail));
     if (!r)
         return facilitator_refused(err, detail);
     struct proto_msg m;
@@ -518,8 +524,7 @@ static int session_new(int argc, char **argv)
             print_big(join);
         else
             printf("    %s\n", join);
-        printf("\n  %s%s%s  %s\n\n", C_BOLD(), _("Kiosk code (team-room screen):"), C_OFF(),
-               kiosk);
+        printf("\n  %s%s%s  %s\n\n", C_BOLD(), _("Kiosk code (team-room screen):"), C_OFF(), kiosk);
         printf(_("  Participants:  lwk join %s --name NAME\n"), join);
         printf(_("  Kiosk:         lwk-kiosk %s\n"), kiosk);
         printf(_("  Console:       lwk console %lld\n"), (long long)id);
@@ -603,8 +608,8 @@ static int session_list(int argc, char **argv)
     }
     int err;
     char detail[256];
-    struct rpc *r = rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail,
-                                sizeof(detail));
+    struct rpc *r =
+        rpc_connect(PROTO_KIND_FACILITATOR, NULL, NULL, NULL, &err, detail, sizeof(detail));
     if (!r)
         return facilitator_refused(err, detail);
     struct proto_msg m;
@@ -837,13 +842,13 @@ int cmd_export(int argc, char **argv)
             output = optarg;
     }
     if (argc - optind > 1)
-        return lwk_usage_error("export", "%s",
-                               _("usage: lwk export [SESSION] --format md|csv|json|html [-o FILE]"));
+        return lwk_usage_error(
+            "export", "%s", _("usage: lwk export [SESSION] --format md|csv|json|html [-o FILE]"));
     if (!format && output) {
-        format = ends_with(output, ".csv")                              ? "csv"
-                 : ends_with(output, ".json")                           ? "json"
+        format = ends_with(output, ".csv")                                 ? "csv"
+                 : ends_with(output, ".json")                              ? "json"
                  : ends_with(output, ".html") || ends_with(output, ".htm") ? "html"
-                                                                          : "md";
+                                                                           : "md";
     }
     if (!format)
         format = lwk_g.json ? "json" : "md";

@@ -788,8 +788,8 @@ static void log_event(struct ui *u, const struct proto_msg *e, int old_phase, in
         break;
     case PT_EV_PRESENCE:
         if (u->facilitator)
-            ui_log(u, false, proto_int(e, PK_ONLINE, 0) ? _("%s is back online")
-                                                         : _("%s went offline"),
+            ui_log(u, false,
+                   proto_int(e, PK_ONLINE, 0) ? _("%s is back online") : _("%s went offline"),
                    pn(u, pid));
         break;
     case PT_EV_REMOVED:
@@ -802,8 +802,8 @@ static void log_event(struct ui *u, const struct proto_msg *e, int old_phase, in
     case PT_EV_ROUND:
         if ((int)st->phase != old_phase || st->item != old_item) {
             if (st->item >= 0)
-                ui_log(u, false, "%s%s: %d. %s%s", C_BOLD(), phase_title(st->phase),
-                       st->item + 1, st->items[st->item].name, C_OFF());
+                ui_log(u, false, "%s%s: %d. %s%s", C_BOLD(), phase_title(st->phase), st->item + 1,
+                       st->items[st->item].name, C_OFF());
             else
                 ui_log(u, false, "%s%s%s", C_BOLD(), phase_title(st->phase), C_OFF());
         }
@@ -898,8 +898,8 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
         if (!u->ever_welcomed && !u->facilitator) {
             const char *r = lwkc_resume_token(c);
             if (r)
-                ui_log(u, false, _("resume token (to come back later: lwk join --resume TOKEN): %s"),
-                       r);
+                ui_log(u, false,
+                       _("resume token (to come back later: lwk join --resume TOKEN): %s"), r);
         }
         if (u->ever_welcomed)
             ui_log(u, false, "%s", _("Reconnected."));
@@ -1012,8 +1012,9 @@ static void on_state(void *ctx, struct lwkc *c, enum lwkc_state st, int err, con
     u->synced = false;
     /* Requests without an answer: their fate is unknown; say so. */
     for (int i = 0; i < u->npend; i++) {
-        ui_log(u, true, _("? not confirmed (connection lost): %s: check the screen and type it "
-                          "again if needed"),
+        ui_log(u, true,
+               _("? not confirmed (connection lost): %s: check the screen and type it "
+                 "again if needed"),
                u->pend[i].label);
         free(u->pend[i].label);
     }

@@ -10,11 +10,11 @@
 
 struct ui_params {
     bool facilitator;
-    int64_t session;     /* facilitator: the session to open */
-    const char *code;    /* participant: join code and name, or ... */
+    int64_t session;  /* facilitator: the session to open */
+    const char *code; /* participant: join code and name, or ... */
     const char *name;
-    const char *resume;  /* ... the resume token of an earlier join */
-    bool listen;         /* no input: stay online, print what happens, end with the session */
+    const char *resume; /* ... the resume token of an earlier join */
+    bool listen;        /* no input: stay online, print what happens, end with the session */
 };
 
 /* Runs until the user leaves (or the session refuses us); the exit status. */

@@ -66,33 +66,60 @@ const char *lwk_err_text(int err)
     case LWK_ERR_TIMEOUT:
         return _("lwkd did not answer in time");
     /* The protocol's texts (proto.h), one by one so that they are translated. */
-    case PROTO_ERR_MALFORMED: return _("frame or MessagePack is not well-formed");
-    case PROTO_ERR_TOO_LARGE: return _("frame larger than the maximum");
-    case PROTO_ERR_UNKNOWN_TYPE: return _("unknown message type");
-    case PROTO_ERR_BAD_TYPE: return _("a field has the wrong MessagePack type");
-    case PROTO_ERR_MISSING_FIELD: return _("a required field is missing");
-    case PROTO_ERR_OUT_OF_RANGE: return _("a value or length is out of range");
-    case PROTO_ERR_BAD_UTF8: return _("a string is not valid UTF-8 or holds control characters");
-    case PROTO_ERR_VERSION: return _("protocol version not supported");
-    case PROTO_ERR_HANDSHAKE: return _("hello expected first (or sent twice)");
-    case PROTO_ERR_BAD_CREDENTIALS: return _("token or code not valid");
-    case PROTO_ERR_WRONG_ROLE: return _("not allowed for this role");
-    case PROTO_ERR_NAME_TAKEN: return _("display name already used in this session");
-    case PROTO_ERR_WRONG_PHASE: return _("not possible in the current step");
-    case PROTO_ERR_NOT_FOUND: return _("no such session, participant, theme or action");
-    case PROTO_ERR_CONFLICT: return _("conflicts with the current state");
-    case PROTO_ERR_TOO_FEW: return _("too few scores to reveal");
-    case PROTO_ERR_CLOSED: return _("the session is closed");
-    case PROTO_ERR_PAUSED: return _("the session is paused");
-    case PROTO_ERR_NOTHING_TO_UNDO: return _("nothing to undo");
-    case PROTO_ERR_LIMIT: return _("a configured limit was reached");
-    case PROTO_ERR_RATE_LIMITED: return _("too many requests");
-    case PROTO_ERR_QUEUE_OVERFLOW: return _("client did not read its messages in time");
-    case PROTO_ERR_TIMEOUT: return _("no activity within the time limit");
-    case PROTO_ERR_INTERNAL: return _("internal error");
-    case PROTO_ERR_DB_UNAVAILABLE: return _("database unavailable");
-    case PROTO_ERR_SPOOL_FULL: return _("local spool is full: changes can not be stored");
-    case PROTO_ERR_SHUTTING_DOWN: return _("the daemon is shutting down");
+    case PROTO_ERR_MALFORMED:
+        return _("frame or MessagePack is not well-formed");
+    case PROTO_ERR_TOO_LARGE:
+        return _("frame larger than the maximum");
+    case PROTO_ERR_UNKNOWN_TYPE:
+        return _("unknown message type");
+    case PROTO_ERR_BAD_TYPE:
+        return _("a field has the wrong MessagePack type");
+    case PROTO_ERR_MISSING_FIELD:
+        return _("a required field is missing");
+    case PROTO_ERR_OUT_OF_RANGE:
+        return _("a value or length is out of range");
+    case PROTO_ERR_BAD_UTF8:
+        return _("a string is not valid UTF-8 or holds control characters");
+    case PROTO_ERR_VERSION:
+        return _("protocol version not supported");
+    case PROTO_ERR_HANDSHAKE:
+        return _("hello expected first (or sent twice)");
+    case PROTO_ERR_BAD_CREDENTIALS:
+        return _("token or code not valid");
+    case PROTO_ERR_WRONG_ROLE:
+        return _("not allowed for this role");
+    case PROTO_ERR_NAME_TAKEN:
+        return _("display name already used in this session");
+    case PROTO_ERR_WRONG_PHASE:
+        return _("not possible in the current step");
+    case PROTO_ERR_NOT_FOUND:
+        return _("no such session, participant, theme or action");
+    case PROTO_ERR_CONFLICT:
+        return _("conflicts with the current state");
+    case PROTO_ERR_TOO_FEW:
+        return _("too few scores to reveal");
+    case PROTO_ERR_CLOSED:
+        return _("the session is closed");
+    case PROTO_ERR_PAUSED:
+        return _("the session is paused");
+    case PROTO_ERR_NOTHING_TO_UNDO:
+        return _("nothing to undo");
+    case PROTO_ERR_LIMIT:
+        return _("a configured limit was reached");
+    case PROTO_ERR_RATE_LIMITED:
+        return _("too many requests");
+    case PROTO_ERR_QUEUE_OVERFLOW:
+        return _("client did not read its messages in time");
+    case PROTO_ERR_TIMEOUT:
+        return _("no activity within the time limit");
+    case PROTO_ERR_INTERNAL:
+        return _("internal error");
+    case PROTO_ERR_DB_UNAVAILABLE:
+        return _("database unavailable");
+    case PROTO_ERR_SPOOL_FULL:
+        return _("local spool is full: changes can not be stored");
+    case PROTO_ERR_SHUTTING_DOWN:
+        return _("the daemon is shutting down");
     default: {
         const char *t = proto_err_text(-err);
         return t ? t : _("refused");
@@ -327,11 +354,21 @@ void json_str(struct sbuf *b, const char *s)
     sb_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': sb_puts(b, "\\\""); break;
-        case '\\': sb_puts(b, "\\\\"); break;
-        case '\n': sb_puts(b, "\\n"); break;
-        case '\t': sb_puts(b, "\\t"); break;
-        case '\r': sb_puts(b, "\\r"); break;
+        case '"':
+            sb_puts(b, "\\\"");
+            break;
+        case '\\':
+            sb_puts(b, "\\\\");
+            break;
+        case '\n':
+            sb_puts(b, "\\n");
+            break;
+        case '\t':
+            sb_puts(b, "\\t");
+            break;
+        case '\r':
+            sb_puts(b, "\\r");
+            break;
         default:
             if (*p < 0x20)
                 sb_printf(b, "\\u%04x", *p);
@@ -427,13 +464,34 @@ void lwk_color_init(int fd)
     lwk_color = isatty(fd) && !(nc && nc[0]) && !(term && !strcmp(term, "dumb"));
 }
 
-const char *C_BOLD(void) { return lwk_color ? "\033[1m" : ""; }
-const char *C_DIM(void) { return lwk_color ? "\033[2m" : ""; }
-const char *C_RED(void) { return lwk_color ? "\033[31m" : ""; }
-const char *C_GREEN(void) { return lwk_color ? "\033[32m" : ""; }
-const char *C_YELLOW(void) { return lwk_color ? "\033[33m" : ""; }
-const char *C_CYAN(void) { return lwk_color ? "\033[36m" : ""; }
-const char *C_OFF(void) { return lwk_color ? "\033[0m" : ""; }
+const char *C_BOLD(void)
+{
+    return lwk_color ? "\033[1m" : "";
+}
+const char *C_DIM(void)
+{
+    return lwk_color ? "\033[2m" : "";
+}
+const char *C_RED(void)
+{
+    return lwk_color ? "\033[31m" : "";
+}
+const char *C_GREEN(void)
+{
+    return lwk_color ? "\033[32m" : "";
+}
+const char *C_YELLOW(void)
+{
+    return lwk_color ? "\033[33m" : "";
+}
+const char *C_CYAN(void)
+{
+    return lwk_color ? "\033[36m" : "";
+}
+const char *C_OFF(void)
+{
+    return lwk_color ? "\033[0m" : "";
+}
 
 int utf8_width(const char *s)
 {

@@ -20,17 +20,28 @@ const char *phase_name(int phase)
 const char *phase_title(int phase)
 {
     switch (phase) {
-    case PROTO_PHASE_REVIEW: return _("Review (before the team comes in)");
-    case PROTO_PHASE_LOBBY: return _("Lobby: participants join");
-    case PROTO_PHASE_SCORE: return _("Step 1a: score");
-    case PROTO_PHASE_EXPLAIN: return _("Step 1b: explain");
-    case PROTO_PHASE_THEMES: return _("Step 3a: themes");
-    case PROTO_PHASE_DESIRED: return _("Step 3a: desired scores");
-    case PROTO_PHASE_ACTIONS: return _("Step 3b: actions");
-    case PROTO_PHASE_LOOK_AHEAD: return _("Step 4: look ahead");
-    case PROTO_PHASE_SUMMARY: return _("Summary and look back");
-    case PROTO_PHASE_CLOSED: return _("Closed");
-    default: return "?";
+    case PROTO_PHASE_REVIEW:
+        return _("Review (before the team comes in)");
+    case PROTO_PHASE_LOBBY:
+        return _("Lobby: participants join");
+    case PROTO_PHASE_SCORE:
+        return _("Step 1a: score");
+    case PROTO_PHASE_EXPLAIN:
+        return _("Step 1b: explain");
+    case PROTO_PHASE_THEMES:
+        return _("Step 3a: themes");
+    case PROTO_PHASE_DESIRED:
+        return _("Step 3a: desired scores");
+    case PROTO_PHASE_ACTIONS:
+        return _("Step 3b: actions");
+    case PROTO_PHASE_LOOK_AHEAD:
+        return _("Step 4: look ahead");
+    case PROTO_PHASE_SUMMARY:
+        return _("Summary and look back");
+    case PROTO_PHASE_CLOSED:
+        return _("Closed");
+    default:
+        return "?";
     }
 }
 
@@ -207,8 +218,7 @@ static void render_score(struct sbuf *b, const struct session_state *st, bool fa
                           C_BOLD(), s->value, C_OFF());
             else
                 sb_printf(b, "%s%s%s\n", C_BOLD(),
-                          _("Your grade: not given yet. Type a number and press Enter."),
-                          C_OFF());
+                          _("Your grade: not given yet. Type a number and press Enter."), C_OFF());
         }
         return;
     }
@@ -230,8 +240,9 @@ static void render_turns(struct sbuf *b, const struct session_state *st, bool fa
 {
     const struct state_turns *t = &st->turns;
     if (!t->set || t->item != st->item || t->round != st->round) {
-        sb_printf(b, "%s\n", fac ? _("No speaking order yet: order join|random|low|high|manual")
-                                 : _("Waiting for the speaking order."));
+        sb_printf(b, "%s\n",
+                  fac ? _("No speaking order yet: order join|random|low|high|manual")
+                      : _("Waiting for the speaking order."));
         return;
     }
     int cur = state_current_speaker(st);
@@ -306,8 +317,9 @@ static void render_themes(struct sbuf *b, const struct session_state *st, bool f
         }
     }
     if (!live) {
-        sb_printf(b, "%s\n", fac ? _("No themes yet: theme add TEXT")
-                                 : _("No themes yet: type a theme and press Enter."));
+        sb_printf(b, "%s\n",
+                  fac ? _("No themes yet: theme add TEXT")
+                      : _("No themes yet: type a theme and press Enter."));
         return;
     }
     sb_printf(b, _("Themes (%d):\n"), live);
@@ -443,8 +455,7 @@ static void render_summary(struct sbuf *b, const struct session_state *st, bool 
         for (int i = 0; i < n; i++)
             sum += st->evaluations[i].rating;
         char m[32];
-        sb_printf(b, _("Evaluations: %d (mean %s of 5)\n"), n,
-                  fmt_dec(m, sizeof(m), sum / n, 1));
+        sb_printf(b, _("Evaluations: %d (mean %s of 5)\n"), n, fmt_dec(m, sizeof(m), sum / n, 1));
     }
     if (!fac) {
         bool done = false;
@@ -519,15 +530,17 @@ void view_render(struct sbuf *b, const struct session_state *st, bool fac, int m
     }
     switch (phase) {
     case PROTO_PHASE_REVIEW:
-        sb_printf(b, "%s\n", fac ? _("Look at last time's actions; next opens the lobby.")
-                                 : _("The session is being prepared."));
+        sb_printf(b, "%s\n",
+                  fac ? _("Look at last time's actions; next opens the lobby.")
+                      : _("The session is being prepared."));
         if (fac)
             render_reviews(b, st);
         break;
     case PROTO_PHASE_LOBBY:
-        sb_printf(b, "%s\n", fac ? _("Waiting for participants; next starts scoring the first "
-                                     "item.")
-                                 : _("Welcome. Wait until the facilitator starts."));
+        sb_printf(b, "%s\n",
+                  fac ? _("Waiting for participants; next starts scoring the first "
+                          "item.")
+                      : _("Welcome. Wait until the facilitator starts."));
         break;
     case PROTO_PHASE_SCORE:
         render_score(b, st, fac, me, width);
@@ -566,8 +579,9 @@ void view_render(struct sbuf *b, const struct session_state *st, bool fac, int m
     case PROTO_PHASE_ACTIONS:
         render_actions(b, st);
         if (!fac)
-            sb_printf(b, "%s\n", _("Propose an action: type it (owner=NAME deadline=YYYY-MM-DD "
-                                   "may follow)."));
+            sb_printf(b, "%s\n",
+                      _("Propose an action: type it (owner=NAME deadline=YYYY-MM-DD "
+                        "may follow)."));
         break;
     case PROTO_PHASE_LOOK_AHEAD:
         render_look_ahead(b, st);
@@ -626,16 +640,15 @@ void view_json(struct sbuf *b, const struct session_state *st, bool fac, int me)
     for (int i = 0; i < st->n_items; i++) {
         sb_printf(b, "%s{\"item\":%d,\"name\":", i ? "," : "", i + 1);
         json_str(b, st->items[i].name);
-        sb_printf(b, ",\"scored\":%s,\"rounds\":%d,\"desired\":", st->items[i].scored ? "true" : "false",
-                  st->items[i].n_rounds);
+        sb_printf(b, ",\"scored\":%s,\"rounds\":%d,\"desired\":",
+                  st->items[i].scored ? "true" : "false", st->items[i].n_rounds);
         if (st->items[i].desired)
             sb_printf(b, "%d}", st->items[i].desired);
         else
             sb_puts(b, "null}");
     }
     sb_puts(b, "]");
-    const struct state_round *r =
-        st->item >= 0 ? state_round(st, st->item, st->round) : NULL;
+    const struct state_round *r = st->item >= 0 ? state_round(st, st->item, st->round) : NULL;
     sb_puts(b, ",\"participants\":[");
     bool first = true;
     for (int i = 0; i < st->n_participants; i++) {

@@ -314,6 +314,16 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
         return;
     }
     if (m->type == PT_SESSION_NEW) {
+        /* With a database, a session belongs to a known team, or it could not
+         * be stored (its events would end up set aside, not in the tables). */
+        if (d->db && !proto_has(m, PK_UNIT)) {
+            conn_send_error(c, id, PROTO_ERR_MISSING_FIELD, "unit: the team's id (lwk admin unit list)");
+            return;
+        }
+        if (d->db && !auth_team_name(d, proto_int(m, PK_UNIT, 0))) {
+            conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "unit: no such team");
+            return;
+        }
         /* The instrument (and a team's review) may come from the database first. */
         instruments_session_new(c, m, id);
         return;

@@ -1173,8 +1173,7 @@ static int h_next(struct req_ctx *c)
         if (!r || !r->revealed)
             return PROTO_ERR_CONFLICT; /* reveal first */
     }
-    if ((st->phase == PROTO_PHASE_REVIEW || st->phase == PROTO_PHASE_LOBBY) && st->select &&
-        !st->selection &&
+    if (st->phase == PROTO_PHASE_LOBBY && st->select && !st->selection &&
         (state_has_step(st, PROTO_PHASE_SCORE) || state_has_step(st, PROTO_PHASE_EXPLAIN)))
         return PROTO_ERR_CONFLICT; /* choose the items first (items.select) */
     if (st->phase == PROTO_PHASE_EXPLAIN && st->return_phase >= 0 && st->item == st->return_for) {

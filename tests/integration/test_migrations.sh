@@ -257,11 +257,13 @@ check_eq "schema lwk and everything in it is owned by lwk_owner" "lwk_owner|0" \
     "$(q lwk_a "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'lwk'")|$(q lwk_a "
         SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'lwk' AND c.relowner <> 'lwk_owner'::regrole")"
-check_eq "analysts and the programme office have no access yet" "f|f|f|f" \
-    "$(q lwk_a "SELECT has_schema_privilege('lwk_analyst', 'lwk', 'USAGE') || '|' ||
-                       has_schema_privilege('lwk_programme', 'lwk', 'USAGE') || '|' ||
-                       has_table_privilege('lwk_analyst', 'lwk.scores', 'SELECT') || '|' ||
-                       has_table_privilege('lwk_programme', 'lwk.session_events', 'SELECT')" |
+# Analysts and the programme office read reports (sql/010+), never raw rows.
+check_eq "analysts and the programme office read no raw rows" "f|f|f|f|f" \
+    "$(q lwk_a "SELECT has_table_privilege('lwk_analyst', 'lwk.scores', 'SELECT') || '|' ||
+                       has_table_privilege('lwk_programme', 'lwk.session_events', 'SELECT') || '|' ||
+                       has_table_privilege('lwk_analyst', 'lwk.session_events', 'SELECT') || '|' ||
+                       has_table_privilege('lwk_programme', 'lwk.scores', 'SELECT') || '|' ||
+                       has_table_privilege('lwk_analyst', 'lwk.keywords', 'SELECT')" |
         sed 's/false/f/g; s/true/t/g')"
 check_eq "expected tables exist" "" "$(q lwk_a "
     SELECT string_agg(t, ' ') FROM unnest(ARRAY['organisations', 'org_units', 'persons', 'facilitators',
@@ -284,11 +286,7 @@ INSERT INTO org_units (id, organisation_id, kind, parent_id, name) OVERRIDING SY
     (12, 1, 'team', 11, 'Team 1'),
     (13, 1, 'team', 10, 'Team 2'),
     (20, 2, 'team', NULL, 'Team Zuid');
-INSERT INTO instruments (id, key, name) OVERRIDING SYSTEM VALUE VALUES (1, 'lwk-meting', 'LWK-meting');
-INSERT INTO instrument_versions (id, instrument_id, version, definition) OVERRIDING SYSTEM VALUE
-    VALUES (1, 1, 1, 'placeholder');
-INSERT INTO instrument_items (instrument_version_id, position, key, name, scored, scale_min, scale_max)
-    VALUES (1, 0, 'absorption', 'Absorptievermogen', true, 1, 10);
+-- Instrument version 1 is the LWK-meting that migration 004 seeds.
 INSERT INTO sessions (id, organisation_id, team_id, instrument_version_id) VALUES
     (1001, 1, 12, 1), (1002, 1, 13, 1);
 INSERT INTO participants (session_id, pid, display_name) VALUES (1001, 1, 'Anna'), (1001, 2, 'Bram');

@@ -827,6 +827,27 @@ static void second_session_starts_with_the_review(void **state)
     assert_replays(h, s);
 }
 
+static void klwo_review_comes_before_the_choice(void **state)
+{
+    struct harness *h = *state;
+    struct session *s = start(h, h->klwo, &review_data, 0);
+    const struct session_state *st = ST(s);
+    assert_int_equal(st->phase, PROTO_PHASE_REVIEW);
+    /* No lwk-meting items here: nothing from last time matches. */
+    assert_int_equal(count_of(h, s, PT_EV_REVIEW_PREVIOUS), 0);
+    assert_int_equal(state_review(st, 41)->item, -1);
+    join_n(h, s, 3);
+    ok(h, s, FAC, REQ(PT_NEXT)); /* on to the lobby without a choice */
+    assert_int_equal(st->phase, PROTO_PHASE_LOBBY);
+    refused(h, s, FAC, REQ(PT_NEXT), PROTO_ERR_CONFLICT);
+    static const int64_t two[] = {0, 12};
+    ok(h, s, FAC, items_req(two, 2));
+    ok(h, s, FAC, REQ(PT_NEXT));
+    assert_int_equal(st->phase, PROTO_PHASE_SCORE);
+    assert_int_equal(st->item, 0);
+    assert_replays(h, s);
+}
+
 static void no_review_step_no_review(void **state)
 {
     struct harness *h = *state;
@@ -870,6 +891,7 @@ int main(void)
         TEST(untimed_steps_have_no_countdown),
         TEST(restored_timer_runs_over_on_the_first_tick),
         TEST(second_session_starts_with_the_review),
+        TEST(klwo_review_comes_before_the_choice),
         TEST(no_review_step_no_review),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
