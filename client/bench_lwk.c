@@ -122,7 +122,8 @@ struct lsess {
     int joined; /* kiosk and participants welcomed */
     enum sphase phase;
     enum fstep step;
-    bool failed, first_pass;
+    bool failed, first_pass, retry_new;
+    int new_tries;
     int n_items, items[MAX_ITEMS], vmin[MAX_ITEMS], vmax[MAX_ITEMS];
     int item_i;  /* index into items of the item being scored */
     int rounds[MAX_ITEMS];
@@ -150,6 +151,7 @@ struct lwk_target {
     int admin_step;
     int64_t unit, org;
     int ends_out;
+    uv_timer_t retry; /* session.new again, for a unit lwkd does not know yet */
     struct lconn **elig; /* participants with quota left in a score step */
     size_t n_elig;
     uint64_t rng;
@@ -161,6 +163,8 @@ static char read_buf[65536];
 static void conn_fail(struct lconn *c, const char *why);
 static void pump(struct lwk_target *t);
 static void admin_next(struct lwk_target *t, const struct proto_msg *reply);
+static void session_new(struct lsess *s);
+static void retry_cb(uv_timer_t *tm);
 
 static struct lwk_target *T(struct bench *b)
 {
@@ -809,6 +813,14 @@ static void on_reply(struct lconn *c, const struct proto_msg *m)
     }
     if (m->type == PT_ERROR) {
         int code = (int)proto_int(m, PK_ERR, 500);
+        /* lwkd learns of a new team unit a moment after making it: ask again. */
+        if (r.kind == K_SESSION_NEW && -code == PROTO_ERR_NOT_FOUND && t->unit > 0 &&
+            s->new_tries++ < 50) {
+            s->retry_new = true;
+            if (!uv_is_active((uv_handle_t *)&t->retry))
+                uv_timer_start(&t->retry, retry_cb, 100, 0);
+            return;
+        }
         bench_error(b, code);
         if (r.kind == K_SCORE)
             b->rejected++;
@@ -855,17 +867,7 @@ static void on_reply(struct lconn *c, const struct proto_msg *m)
         if (c->role == R_ADMIN) {
             admin_next(t, m);
         } else if (c->role == R_FAC) {
-            struct proto_msg n;
-            char team[32];
-            proto_msg_init(&n, PT_SESSION_NEW);
-            snprintf(team, sizeof(team), "bench-%d", s->idx + 1);
-            proto_set_str(&n, PK_TEAM, team);
-            proto_set_bool(&n, PK_AUTO, false);
-            if (b->o.participants < 3)
-                proto_set_int(&n, PK_MIN_REVEAL, b->o.participants);
-            if (t->unit > 0)
-                proto_set_int(&n, PK_UNIT, t->unit);
-            request(c, &n, K_SESSION_NEW);
+            session_new(s);
         } else if (++s->joined == s->n_conns - 1) {
             s->phase = SP_READY;
             t->sessions_ready++;
@@ -1010,6 +1012,32 @@ static void on_frame(struct lconn *c, const uint8_t *body, uint32_t len)
 
 /* ---- submissions ---------------------------------------------------------- */
 
+static void session_new(struct lsess *s)
+{
+    struct lwk_target *t = g_target;
+    struct proto_msg n;
+    char team[32];
+    proto_msg_init(&n, PT_SESSION_NEW);
+    snprintf(team, sizeof(team), "bench-%d", s->idx + 1);
+    proto_set_str(&n, PK_TEAM, team);
+    proto_set_bool(&n, PK_AUTO, false);
+    if (t->b->o.participants < 3)
+        proto_set_int(&n, PK_MIN_REVEAL, t->b->o.participants);
+    if (t->unit > 0)
+        proto_set_int(&n, PK_UNIT, t->unit);
+    request(&s->conns[0], &n, K_SESSION_NEW);
+}
+
+static void retry_cb(uv_timer_t *tm)
+{
+    struct lwk_target *t = tm->data;
+    for (int i = 0; i < t->n_sess; i++)
+        if (t->sess[i].retry_new && !t->sess[i].failed) {
+            t->sess[i].retry_new = false;
+            session_new(&t->sess[i]);
+        }
+}
+
 static bool eligible(const struct lconn *c)
 {
     return c->state == C_READY && c->quota > 0 && c->s->phase == SP_SCORE;
@@ -1125,6 +1153,9 @@ static int lwk_setup(struct bench *b)
     g_target = t;
     b->t = t;
     t->b = b;
+    uv_timer_init(b->loop, &t->retry);
+    t->retry.data = t;
+    t->open_handles++;
     t->rng = 0x9e3779b97f4a7c15ULL;
     t->unit = b->o.unit;
     t->n_sess = b->o.sessions;
@@ -1220,6 +1251,11 @@ static void lwk_finish(struct bench *b)
     }
 }
 
+static void retry_closed(uv_handle_t *h)
+{
+    ((struct lwk_target *)h->data)->open_handles--;
+}
+
 static bool lwk_finished(struct bench *b)
 {
     struct lwk_target *t = T(b);
@@ -1231,6 +1267,8 @@ static bool lwk_finished(struct bench *b)
             if (t->sess[i].conns[k].state != C_CLOSED || t->sess[i].conns[k].handle_open)
                 conn_close(&t->sess[i].conns[k]);
     conn_close(&t->admin);
+    if (!uv_is_closing((uv_handle_t *)&t->retry))
+        uv_close((uv_handle_t *)&t->retry, retry_closed);
     return t->open_handles == 0;
 }
 

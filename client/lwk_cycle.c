@@ -74,6 +74,8 @@ static bool status_ok(const char *s)
 /*
  * Sends m and hands the ok to fn. Connects as admin when the token is an
  * admin token (the admin sees every organisation), else as facilitator.
+ * Returns 0 or the (negative) error, already reported except for
+ * BAD_DEFINITION, which the caller words.
  */
 static int cycle_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const char *what,
                       bool admin_only, char *detail, size_t dn)
@@ -82,7 +84,7 @@ static int cycle_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const cha
     if (!lwk_g.conn.token) {
         lwk_errorf("%s", _("a token is needed: --token, LWK_TOKEN or token = ... in the config "
                            "file"));
-        return LWK_EXIT_DENIED;
+        return PROTO_ERR_BAD_CREDENTIALS;
     }
     int err;
     detail[0] = '\0';
@@ -95,7 +97,7 @@ static int cycle_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const cha
                                         : _("the token was not accepted"));
         else
             lwk_report(NULL, err, detail, NULL);
-        return lwk_exit_for(err);
+        return err;
     }
     err = rpc_call(r, m, fn, arg, detail, dn);
     rpc_close(r);
@@ -211,18 +213,18 @@ static int cmd_actions(int argc, char **argv)
         else if (c == 'u')
             return lwk_usage_error("actions", _("'%s' is not a unit number"), optarg);
         else if (c == 'x' && proto_set_enum(&m, PK_STATUS, optarg) < 0)
-            return lwk_usage_error("actions",
-                                   _("'%s' is not a status: open, in_progress, done or dropped"),
-                                   optarg);
+            return lwk_usage_error(
+                "actions", _("'%s' is not a status: open, in_progress, done or dropped"), optarg);
         else if (c == 'o')
             proto_set_bool(&m, PK_OVERDUE, true);
     }
     if (optind < argc)
-        return lwk_usage_error("actions", "%s", _("usage: lwk actions [--team NAME | --unit ID] "
-                                                  "[--status S] [--overdue]"));
+        return lwk_usage_error("actions", "%s",
+                               _("usage: lwk actions [--team NAME | --unit ID] "
+                                 "[--status S] [--overdue]"));
     char detail[256];
-    return lwk_exit_for(cycle_call(&m, print_actions, NULL, "actions", false, detail,
-                                   sizeof(detail)));
+    return lwk_exit_for(
+        cycle_call(&m, print_actions, NULL, "actions", false, detail, sizeof(detail)));
 }
 
 /* ---- lwk action update ------------------------------------------------------ */
@@ -278,9 +280,8 @@ static int cmd_action(int argc, char **argv)
     if (!parse_int(ids, 1, INT64_MAX / 2, &id))
         return lwk_usage_error("actions", _("'%s' is not an action number"), sub_argv[optind]);
     if (!status_ok(status))
-        return lwk_usage_error("actions",
-                               _("'%s' is not a status: open, in_progress, done or dropped"),
-                               status);
+        return lwk_usage_error(
+            "actions", _("'%s' is not a status: open, in_progress, done or dropped"), status);
     if (note && strlen(note) > (size_t)proto_key_max(PK_NOTE))
         return lwk_usage_error("actions", _("the note is longer than %lld bytes"),
                                (long long)proto_key_max(PK_NOTE));
@@ -291,8 +292,8 @@ static int cmd_action(int argc, char **argv)
     if (note && note[0])
         proto_set_str(&m, PK_NOTE, note);
     char detail[256];
-    return lwk_exit_for(cycle_call(&m, print_updated, NULL, "action update", false, detail,
-                                   sizeof(detail)));
+    return lwk_exit_for(
+        cycle_call(&m, print_updated, NULL, "action update", false, detail, sizeof(detail)));
 }
 
 /* ---- lwk team history / due ------------------------------------------------ */
@@ -311,8 +312,8 @@ static void print_history(void *arg, const struct proto_msg *m)
     }
     for (uint32_t i = 0; i < rows->n; i++) {
         const struct proto_msg *s = &rows->p[i];
-        printf("%s%s  %s %lld%s", C_BOLD(), str_or(s, PK_DATE, "-"),
-               str_or(s, PK_INSTRUMENT, "?"), (long long)proto_int(s, PK_VERSION, 0), C_OFF());
+        printf("%s%s  %s %lld%s", C_BOLD(), str_or(s, PK_DATE, "-"), str_or(s, PK_INSTRUMENT, "?"),
+               (long long)proto_int(s, PK_VERSION, 0), C_OFF());
         printf(_("  (session %lld"), (long long)proto_int(s, PK_SESSION, 0));
         if (proto_has(s, PK_DEADLINE))
             printf(_("; next session by %s"), proto_str(s, PK_DEADLINE));
@@ -346,8 +347,8 @@ static void print_history(void *arg, const struct proto_msg *m)
             any_action = true;
             bool overdue = proto_int(r, PK_OVERDUE, 0) != 0;
             printf("    #%-5lld %-12s %s%s%s", (long long)proto_int(r, PK_ACTION, 0),
-                   proto_enum_name(PK_STATUS, proto_int(r, PK_STATUS, 0)),
-                   overdue ? C_RED() : "", str_or(r, PK_TEXT, ""), overdue ? C_OFF() : "");
+                   proto_enum_name(PK_STATUS, proto_int(r, PK_STATUS, 0)), overdue ? C_RED() : "",
+                   str_or(r, PK_TEXT, ""), overdue ? C_OFF() : "");
             if (proto_has(r, PK_DEADLINE))
                 printf(_(" (by %s%s)"), proto_str(r, PK_DEADLINE), overdue ? "!" : "");
             if (proto_has(r, PK_RATING))

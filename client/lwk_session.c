@@ -637,10 +637,6 @@ int cmd_session(int argc, char **argv)
 
 /* ---- do, steering, show, export -------------------------------------------- */
 
-struct reply_out {
-    bool printed;
-};
-
 /* Prints what an ok reply carries (a new theme's id ...), or all of it as JSON. */
 void lwk_print_reply(void *arg, const struct proto_msg *m)
 {

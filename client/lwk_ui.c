@@ -22,6 +22,7 @@
 
 #include <editline/readline.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,6 +672,12 @@ static void on_rl_line(char *line)
     schedule_redraw(u);
 }
 
+static bool stdin_has_input(void)
+{
+    struct pollfd pfd = {.fd = 0, .events = POLLIN};
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN);
+}
+
 static void on_stdin(uv_poll_t *p, int status, int events)
 {
     struct ui *u = p->data;
@@ -681,7 +688,15 @@ static void on_stdin(uv_poll_t *p, int status, int events)
         }
     }
     if (u->tty_in) {
-        rl_callback_read_char();
+        /*
+         * libedit runs the line handler with the terminal in cooked mode;
+         * what is typed meanwhile becomes readable only when it switches
+         * back to raw mode, and that wakes no epoll waiter. So keep reading
+         * while poll(2), which asks the terminal itself, says there is more.
+         */
+        do
+            rl_callback_read_char();
+        while (!u->quitting && stdin_has_input());
         if (u->quitting)
             return;
     } else {
@@ -763,7 +778,6 @@ static char **complete(const char *text, int start, int end)
     }
     words_free(argc, argv);
     free(before);
-    (void)end;
     if (!ncands)
         return NULL;
     return rl_completion_matches(text, cand_gen);
@@ -1131,8 +1145,6 @@ int ui_run(const struct ui_params *p)
         rl_callback_handler_remove();
     if (u->tty_out) {
         /* Leave the last screen visible; the shell prompt goes below it. */
-        int rows, cols;
-        term_size(u, &rows, &cols);
         printf("\r\n");
         fflush(stdout);
     }

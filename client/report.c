@@ -1524,6 +1524,10 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
             return REPORT_EXIT_USAGE;
         }
     }
+    if (o->team && o->unit) {
+        fprintf(stderr, "lwk report: %s\n", R_("give --team or --unit, not both"));
+        return REPORT_EXIT_USAGE;
+    }
     if (optind < argc) {
         if (kind || optind + 1 < argc) {
             fprintf(stderr, "lwk report: %s\n", R_("give one report"));
@@ -1707,8 +1711,14 @@ int report_main(int argc, char **argv)
             if (o.kind != REPORT_ALL && o.kind != (enum report_kind)k)
                 continue;
             /* Per team change has no programme-office form. */
-            if (k == REPORT_CHANGE && o.kind == REPORT_ALL && !strcmp(ctx.scope.level, "all"))
-                continue;
+            if (k == REPORT_CHANGE && !strcmp(ctx.scope.level, "all")) {
+                if (o.kind == REPORT_ALL)
+                    continue;
+                fprintf(stderr, "lwk report: %s\n",
+                        R_("the change report is per team: for an organisation's analysts"));
+                rc = REPORT_EXIT_SCOPE;
+                break;
+            }
             ctx.res[k] = query(conn, report_defs[k].sql, P_COUNT, params);
             if (!ctx.res[k])
                 rc = REPORT_EXIT_QUERY;

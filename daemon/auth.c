@@ -33,7 +33,7 @@ static struct {
     int nteams;
     uv_timer_t timer;
     bool timer_on;
-    char name_buf[256];
+    bool teams_loaded; /* the team list came from the database at least once */
 } cache;
 
 void auth_sha256_hex(const char *s, char out[65])
@@ -138,6 +138,12 @@ static void teams_loaded(void *arg, const PGresult *res, const char *err)
     clear_teams();
     cache.teams = t;
     cache.nteams = n;
+    cache.teams_loaded = true;
+}
+
+bool auth_teams_known(struct lwkd *d)
+{
+    return cache.teams_loaded;
 }
 
 void auth_refresh(struct lwkd *d)
@@ -188,7 +194,20 @@ struct pending {
     int64_t req_id;
     enum proto_type type;
     char token[48]; /* facilitator.new: shown once in the reply */
+    char team[201]; /* unit.new of a team: cached at once, so it can host a session */
 };
+
+static void cache_team(int64_t id, const char *name)
+{
+    struct cached_team *t = realloc(cache.teams, ((size_t)cache.nteams + 1) * sizeof(*t));
+    if (!t)
+        return;
+    cache.teams = t;
+    t[cache.nteams].id = id;
+    t[cache.nteams].name = strdup(name);
+    if (t[cache.nteams].name)
+        cache.nteams++;
+}
 
 static struct conn *find_conn(struct lwkd *d, uint64_t id)
 {
@@ -238,7 +257,8 @@ static void admin_done(void *arg, const PGresult *res, const char *err)
             goto out;
         }
         proto_set_int(&r, PK_UNIT, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-        auth_refresh(p->d); /* the new team can host sessions at once */
+        if (p->team[0])
+            cache_team(strtoll(PQgetvalue(res, 0, 0), NULL, 10), p->team);
         break;
     case PT_FACILITATOR_NEW:
         proto_set_str(&r, PK_TOKEN, p->token);
@@ -337,6 +357,8 @@ void auth_admin_request(struct conn *c, const struct proto_msg *m, int64_t id)
         }
         params[3] = proto_str(m, PK_NAME);
         np = 4;
+        if (proto_int(m, PK_LEVEL, 0) == 3) /* "team" in PROTO_LEVELS */
+            snprintf(p->team, sizeof(p->team), "%s", params[3]);
         break;
     case PT_UNIT_LIST:
         sql = "SELECT id, organisation_id, kind, parent_id, name FROM lwk.org_units "

@@ -22,6 +22,8 @@ void auth_refresh(struct lwkd *d);
 const char *auth_check_token(struct lwkd *d, const char *token, bool admin_only);
 /* The display name of team unit, or NULL when no such team is known. */
 const char *auth_team_name(struct lwkd *d, int64_t unit);
+/* True once the team list has been loaded from the database. */
+bool auth_teams_known(struct lwkd *d);
 /* Handles org.*, unit.*, facilitator.*, instrument.list for an allowed client. */
 void auth_admin_request(struct conn *c, const struct proto_msg *m, int64_t id);
 /* SHA-256 of s as 64 lower-case hex digits into out[65]. */

@@ -320,7 +320,10 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
             conn_send_error(c, id, PROTO_ERR_MISSING_FIELD, "unit: the team's id (lwk admin unit list)");
             return;
         }
-        if (d->db && !auth_team_name(d, proto_int(m, PK_UNIT, 0))) {
+        /* Before the database was ever reached the team can't be checked:
+         * the session runs, and the store sets its events aside if the unit
+         * turns out to be wrong (nothing is lost). */
+        if (d->db && auth_teams_known(d) && !auth_team_name(d, proto_int(m, PK_UNIT, 0))) {
             conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "unit: no such team");
             return;
         }

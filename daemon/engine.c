@@ -665,7 +665,8 @@ static int plan_instrument(const struct instrument *in, int minute_s, struct ses
         p->agenda[a].phase = (int)ag->step;
         /* Seconds, within what the protocol's duration key holds. */
         int64_t d = (int64_t)ag->minutes * minute_s;
-        p->agenda[a].duration_s = (int)(d > proto_key_max(PK_DURATION) ? proto_key_max(PK_DURATION) : d);
+        p->agenda[a].duration_s =
+            (int)(d > proto_key_max(PK_DURATION) ? proto_key_max(PK_DURATION) : d);
         p->agenda[a].n_items = (int)ag->n_items;
         for (size_t k = 0; k < ag->n_items; k++)
             p->agenda[a].items[k] = ag->items[k];
@@ -790,8 +791,8 @@ int engine_session_start(struct engine *e, const struct proto_msg *req, const ch
         free(plan);
         return rc;
     }
-    int64_t min_reveal = proto_int(req, PK_MIN_REVEAL, plan->min_reveal > 0 ? plan->min_reveal
-                                                                           : e->lim.min_reveal);
+    int64_t min_reveal =
+        proto_int(req, PK_MIN_REVEAL, plan->min_reveal > 0 ? plan->min_reveal : e->lim.min_reveal);
     if (min_reveal < proto_key_min(PK_MIN_REVEAL))
         min_reveal = proto_key_min(PK_MIN_REVEAL);
     if (min_reveal > proto_key_max(PK_MIN_REVEAL))
@@ -1074,7 +1075,8 @@ static void set_position(const struct session_state *st, struct proto_msg *ev,
 {
     proto_msg_init(ev, PT_EV_PHASE);
     proto_set_int(ev, PK_PHASE, phase);
-    if (phase == PROTO_PHASE_EXPLAIN && item >= 0 && item < st->n_items && !st->items[item].scored) {
+    if (phase == PROTO_PHASE_EXPLAIN && item >= 0 && item < st->n_items &&
+        !st->items[item].scored) {
         proto_set_int(ev, PK_ITEM, item); /* a discussion-only item: no score round */
     } else if (phase == PROTO_PHASE_SCORE || phase == PROTO_PHASE_EXPLAIN) {
         if (round == 0) {
@@ -1190,8 +1192,8 @@ static int h_next(struct req_ctx *c)
     if (at + 1 >= n)
         return PROTO_ERR_WRONG_PHASE; /* the last step: `end` closes */
     struct position to = f[at + 1];
-    bool same_item = st->phase == PROTO_PHASE_SCORE && to.phase == PROTO_PHASE_EXPLAIN &&
-                     to.item == st->item;
+    bool same_item =
+        st->phase == PROTO_PHASE_SCORE && to.phase == PROTO_PHASE_EXPLAIN && to.item == st->item;
     flow_set(st, &ev, to, same_item ? st->round : 0);
     return move_to(c, &ev);
 }
@@ -1212,8 +1214,8 @@ static int h_back(struct req_ctx *c)
     if (at <= 0)
         return PROTO_ERR_WRONG_PHASE; /* the first step */
     struct position to = f[at - 1];
-    bool same_item = st->phase == PROTO_PHASE_EXPLAIN && to.phase == PROTO_PHASE_SCORE &&
-                     to.item == st->item;
+    bool same_item =
+        st->phase == PROTO_PHASE_EXPLAIN && to.phase == PROTO_PHASE_SCORE && to.item == st->item;
     flow_set(st, &ev, to, same_item ? st->round : 0);
     return move_to(c, &ev);
 }

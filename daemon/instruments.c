@@ -226,13 +226,14 @@ static void new_session_finish(struct new_session *ns)
         proto_set_int(&req, PK_MIN_REVEAL, ns->min_reveal);
     if (ns->auto_reveal)
         proto_set_bool(&req, PK_AUTO, true);
-    struct engine_review review = {ns->actions,  ns->n_actions, ns->previous,
-                                   ns->previous_date, ns->items, ns->n_items};
+    struct engine_review review = {ns->actions,       ns->n_actions, ns->previous,
+                                   ns->previous_date, ns->items,     ns->n_items};
     struct engine_setup setup = {session_instrument(ns), &review, minute_seconds()};
     struct session *s = NULL;
     int rc = engine_session_start(ns->d->engine, &req, c->facilitator, &setup, wall_ms(), &s);
     if (rc < 0) {
-        conn_send_error(c, ns->req_id, rc, rc == PROTO_ERR_NOT_FOUND ? "instrument" : "session.new");
+        conn_send_error(c, ns->req_id, rc,
+                        rc == PROTO_ERR_NOT_FOUND ? "instrument" : "session.new");
     } else {
         const struct session_state *st = session_get_state(s);
         log_event(LOG_INFO, "session_opened",
@@ -309,7 +310,9 @@ static void review_previous_loaded(void *arg, const PGresult *res, const char *e
             struct engine_review_item *it = &ns->items[ns->n_items++];
             it->item_key = dup_or_null(res, i, 2);
             /* mean: numeric with two decimals, as hundredths */
-            it->mean = PQgetisnull(res, i, 3) ? -1 : (int)(strtod(PQgetvalue(res, i, 3), NULL) * 100 + 0.5);
+            it->mean = PQgetisnull(res, i, 3)
+                           ? -1
+                           : (int)(strtod(PQgetvalue(res, i, 3), NULL) * 100 + 0.5);
             it->desired = PQgetisnull(res, i, 4) ? 0 : atoi(PQgetvalue(res, i, 4));
         }
     }
@@ -580,8 +583,8 @@ static void import_newest_loaded(void *arg, const PGresult *res, const char *err
     im->version = im->inst->version > newest ? im->inst->version : newest + 1;
     if (im->version != im->inst->version) {
         struct instrument *re = NULL;
-        char *text = im->version <= INSTRUMENT_MAX_VERSION ? with_version(im->text, im->version)
-                                                          : NULL;
+        char *text =
+            im->version <= INSTRUMENT_MAX_VERSION ? with_version(im->text, im->version) : NULL;
         if (!text || instrument_parse(text, strlen(text), &re, NULL) < 0) {
             free(text);
             if (c)
@@ -599,9 +602,8 @@ static void import_newest_loaded(void *arg, const PGresult *res, const char *err
     char version[16];
     snprintf(version, sizeof(version), "%u", im->version);
     const char *p[] = {im->inst->key, im->inst->name.nl, version, im->text, items};
-    if (!items || db_query(im->d->db,
-                           "SELECT lwk.instrument_store($1, $2, $3::int, $4, $5::jsonb)", 5, p,
-                           import_stored, im) < 0) {
+    if (!items || db_query(im->d->db, "SELECT lwk.instrument_store($1, $2, $3::int, $4, $5::jsonb)",
+                           5, p, import_stored, im) < 0) {
         if (c)
             conn_send_error(c, im->req_id, items ? PROTO_ERR_DB_UNAVAILABLE : PROTO_ERR_INTERNAL,
                             NULL);
@@ -641,7 +643,8 @@ static void import_start(struct conn *c, const struct proto_msg *m, int64_t id)
     }
 }
 
-struct export {
+struct export
+{
     struct lwkd *d;
     uint64_t conn_id;
     int64_t req_id;

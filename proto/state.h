@@ -185,8 +185,8 @@ struct state_example {
 
 /* An action of an earlier session under review in this one. */
 struct state_review {
-    int64_t action;  /* number in lwk.actions */
-    int64_t session; /* the session that agreed it */
+    int64_t action;                /* number in lwk.actions */
+    int64_t session;               /* the session that agreed it */
     char *text, *owner, *feedback; /* owned; NULL = not set */
     char deadline[11], date[11];   /* YYYY-MM-DD or "" */
     int item;                      /* this session's item it serves; -1 = none */
@@ -256,10 +256,10 @@ struct session_state {
     struct state_evaluation *evaluations; /* one per pid */
 
     /* The instrument's flow (docs/cycle.md). */
-    int version;     /* instrument version; 0 = built-in */
-    uint32_t steps;  /* bit p: phase p is one of this session's steps */
-    bool select;     /* items are chosen in the lobby (items.selected) */
-    bool selection;  /* they have been chosen */
+    int version;    /* instrument version; 0 = built-in */
+    uint32_t steps; /* bit p: phase p is one of this session's steps */
+    bool select;    /* items are chosen in the lobby (items.selected) */
+    bool selection; /* they have been chosen */
     int n_agenda;
     struct state_agenda agenda[STATE_MAX_AGENDA];
     struct state_timer timer;

@@ -16,7 +16,9 @@
 #   --set k=v    extra lwkd settings (after the defaults below)
 #
 # LWK_BENCH_NOBUILD=1 skips the build; LWK_BENCH_BUILD=DIR picks the build dir;
-# LWK_BENCH_WRAP="perf record -g -o FILE --" runs lwk-bench under a wrapper.
+# LWK_BENCH_WRAP="perf record -g -o FILE --" runs lwk-bench under a wrapper;
+# LWK_BENCH_PGSTATS=1 (with --db) prints where PostgreSQL spent its time:
+# the statement and the PL/pgSQL functions (track_functions = all).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -72,6 +74,10 @@ if [ "$use_db" = 1 ]; then
     eval "$(scripts/pg.sh start "$tmp/pg")"
     pg_started=1
     scripts/dbsetup.sh "$LWK_PG_SOCK" lwkbench
+    if [ "${LWK_BENCH_PGSTATS:-0}" = 1 ]; then
+        psql -X -q -h "$LWK_PG_SOCK" -U postgres -d lwkbench \
+            -c "ALTER DATABASE lwkbench SET track_functions = 'all'" >/dev/null
+    fi
     dburl="host=$LWK_PG_SOCK dbname=lwkbench user=lwkd"
     pg_pid=$(head -1 "$tmp/pg/data/postmaster.pid")
     # The bench reads lwk.sessions as the superuser (row-level security hides
@@ -117,6 +123,17 @@ read -r -a wrap <<<"${LWK_BENCH_WRAP:-}"
 if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
+fi
+if [ "$use_db" = 1 ] && [ "${LWK_BENCH_PGSTATS:-0}" = 1 ]; then
+    sleep 1 # the statistics collector's last report
+    psql -X -h "$LWK_PG_SOCK" -U postgres -d lwkbench >&2 <<'SQL'
+SELECT funcname, calls, round(total_time::numeric, 0) AS total_ms,
+       round(self_time::numeric, 0) AS self_ms,
+       round((total_time / nullif(calls, 0) * 1000)::numeric, 1) AS us_per_call
+  FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT 12;
+SELECT relname, n_tup_ins, n_tup_upd FROM pg_stat_user_tables
+ WHERE n_tup_ins + n_tup_upd > 0 ORDER BY n_tup_ins + n_tup_upd DESC LIMIT 8;
+SQL
 fi
 if grep -q 'level=\(warn\|error\)' "$tmp/lwkd.log"; then
     echo "bench.sh: lwkd warnings:" >&2

@@ -139,19 +139,19 @@ SELECT u.id, u.organisation_id,
   FROM lwk.org_units u JOIN g_org o ON o.id = u.organisation_id
  WHERE u.kind = 'team';
 
--- Sessions: one per team and quarter, 90% of the time, on a working day
--- somewhere in the quarter; all closed.
+-- Sessions: one per team and quarter, 90% of the time, on a day of the
+-- team's own somewhere in the quarter; all closed. (random() in a select
+-- list runs once per row; in a lateral subquery it may run once in all.)
 CREATE TEMP TABLE g_session AS
-SELECT (1 + floor(random() * 4611686018427387000))::bigint AS id,
-       t.id AS team_id, t.organisation_id, t.base, t.slope, t.size, t.item_offset,
-       s.started_at
-  FROM g_team t
- CROSS JOIN generate_series(0, :years * 4 - 1) AS q
- CROSS JOIN LATERAL (
-       SELECT date_trunc('quarter', now() - make_interval(years => :years))
-              + make_interval(months => q * 3, days => (random() * 80)::int)
-              + make_interval(hours => 9 + (random() * 7)::int) AS started_at) s
- WHERE random() < 0.9 AND s.started_at < now() - interval '1 day';
+SELECT x.id, x.team_id, x.organisation_id, x.base, x.slope, x.size, x.item_offset, x.started_at
+  FROM (SELECT (1 + floor(random() * 4611686018427387000))::bigint AS id,
+               t.id AS team_id, t.organisation_id, t.base, t.slope, t.size, t.item_offset,
+               date_trunc('quarter', now() - make_interval(years => :years))
+               + make_interval(months => q * 3, days => (random() * 80)::int,
+                               hours => 9 + (random() * 7)::int) AS started_at,
+               random() AS u
+          FROM g_team t CROSS JOIN generate_series(0, :years * 4 - 1) AS q) x
+ WHERE x.u < 0.9 AND x.started_at < now() - interval '1 day';
 -- Random ids: a duplicate is astronomically unlikely, but never fatal.
 DELETE FROM g_session a USING g_session b WHERE a.id = b.id AND a.ctid > b.ctid;
 ALTER TABLE g_session ADD PRIMARY KEY (id);

@@ -13,10 +13,13 @@ Real lwkd, real PostgreSQL (docs/cycle.md):
     fate; the team is due again.
 """
 import datetime
+import json
 import os
+import subprocess
+import tempfile
 import time
 
-from lwktest import SRC, Daemon, Database, run, wait_for
+from lwktest import LWK, SRC, Daemon, Database, run, wait_for
 
 FAST = ("--set", "rate_limit_rps=100000", "--set", "rate_limit_burst=1000000")
 INSTRUMENTS = os.path.join(SRC, "sql", "instruments")
@@ -80,6 +83,16 @@ def join(w, code, names):
         c.pid = h["pid"]
         people.append(c)
     return people
+
+
+def lwk(w, *args, token=None):
+    """The lwk command line against w's daemon (C locale, no colour)."""
+    e = w.d.env()
+    for k in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LWK_SESSION"):
+        e.pop(k, None)
+    e.update(LANG="C.UTF-8", NO_COLOR="1", LWK_TOKEN=token or w.d.admin_token)
+    return subprocess.run([LWK] + [str(a) for a in args], env=e, capture_output=True, text=True,
+                          timeout=30)
 
 
 def new_session(fac, **fields):
@@ -174,18 +187,45 @@ def import_errors_point_at_the_line():
         err(fac.request("instrument.export", instrument="nope"), 301)
 
         # A new session takes the newest version; a brand-new instrument works at once.
-        s = new_session(fac, team="Team De Linde", instrument="quickscan")
+        s = new_session(fac, team="Team De Linde", unit=w.unit, instrument="quickscan")
         assert s["version"] == 5, s
         created = [e for e in fac.events if e["t"] == "session.created"][-1]
         assert created["version"] == 5 and created["rows"][0]["name"] == "Budget", created
         own = shipped("lwk-meting.lwki").replace("key = lwk-meting", "key = weekstart")
         r = ok(w.admin.request("instrument.import", definition=own))
         assert (r["instrument"], r["version"], r["count"]) == ("weekstart", 1, 1), r
-        s = ok(fac.request("session.new", team="Team De Linde", instrument="weekstart"))
+        s = ok(fac.request("session.new", team="Team De Linde", unit=w.unit,
+                           instrument="weekstart"))
         assert s["instrument"] == "weekstart" and s["version"] == 1, s
-        err(fac.request("session.new", team="Team De Linde", instrument="onbekend"), 301)
+        err(fac.request("session.new", team="Team De Linde", unit=w.unit, instrument="onbekend"),
+            301)
         rows = ok(fac.request("instrument.list"))["rows"]
         assert {"lwk-meting", "quickscan", "klwo", "weekstart"} <= {r["instrument"] for r in rows}
+
+        # The same through lwk: FILE:LINE: problem, and export to a file.
+        tmp = tempfile.mkdtemp(prefix="lwk-cycle-")
+        bad = os.path.join(tmp, "bad.lwki")
+        with open(bad, "w") as f:
+            f.write("\r\n".join(lines))  # CR LF: lines keep their numbers
+        r = lwk(w, "admin", "instrument", "import", bad)
+        assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+        assert r.stderr.startswith("%s:%d: " % (bad, at + 1)) and "minutes" in r.stderr, r.stderr
+        r = lwk(w, "admin", "instrument", "import", bad, token=w.token)
+        assert r.returncode == 6, (r.returncode, r.stderr)
+        out = os.path.join(tmp, "qs.lwki")
+        r = lwk(w, "admin", "instrument", "export", "quickscan", "--version", "2", "-o", out,
+                token=w.token)
+        assert r.returncode == 0, r.stderr
+        assert "version = 2\n" in open(out).read()
+        # Going back to version 2's content is a change from version 5: version 6.
+        r = lwk(w, "admin", "instrument", "import", out)
+        assert r.returncode == 0 and "stored as version 6" in r.stdout, r.stdout + r.stderr
+        r = lwk(w, "admin", "instrument", "import", out)
+        assert r.returncode == 0 and "unchanged, still version 6" in r.stdout, r.stdout + r.stderr
+        r = lwk(w, "--json", "admin", "instrument", "import",
+                os.path.join(INSTRUMENTS, "klwo.lwki"))
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"instrument": "klwo", "version": 1, "new": False}, r.stdout
     finally:
         w.close()
 
@@ -470,6 +510,32 @@ def second_session_reviews_the_first():
         err(o.request("team.history", unit=w.unit), 301)
         assert ok(o.request("action.list"))["rows"] == []
         err(o.request("action.update", action=a2, status="done"), 301)
+
+        # The same through lwk.
+        r = lwk(w, "actions", "--team", "Team De Linde", token=w.token)
+        assert r.returncode == 0, r.stderr
+        assert "Inwerkmap bijwerken" in r.stdout and "done" in r.stdout, r.stdout
+        r = lwk(w, "--json", "actions", "--unit", w.unit, "--status", "in_progress", token=w.token)
+        assert [x["action"] for x in json.loads(r.stdout)] == [a2], r.stdout
+        r = lwk(w, "action", "update", a2, "--status", "done", "--note", "loopt nu vanzelf",
+                token=w.token)
+        assert r.returncode == 0 and "is now done" in r.stdout, r.stdout + r.stderr
+        r = lwk(w, "action", "update", a2, "--status", "klaar", token=w.token)
+        assert r.returncode == 2, r.stderr
+        r = lwk(w, "action", "update", 999999, "--status", "done", token=w.token)
+        assert r.returncode == 4, r.stderr
+        r = lwk(w, "team", "history", "Team De Linde", token=w.token)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.count("lwk-meting 1") == 2 and "Absorptievermogen" in r.stdout, r.stdout
+        assert "7.00" in r.stdout and "effect 4/5" in r.stdout, r.stdout
+        r = lwk(w, "--json", "team", "history", "--unit", w.unit)
+        assert [x["session"] for x in json.loads(r.stdout)] == [sid1, sid2]
+        r = lwk(w, "team", "due", token=w.token)
+        assert r.returncode == 0 and "no team is due" in r.stdout, r.stdout
+        r = lwk(w, "team", "due", "--date", later, token=w.token)
+        assert "Team De Linde" in r.stdout, r.stdout
+        r = lwk(w, "team", "history", "Nergens", token=w.token)
+        assert r.returncode == 4, r.stderr
     finally:
         w.close()
 

@@ -123,6 +123,8 @@ def programme_office_reports_across_organisations():
         r = report(fx, p, "trend", "--team", "Team Een", check=False)
         assert r.returncode == 1 and "Team Een" in r.stderr, r.stderr
         assert rows_of(fx, p, "heatmap", "--by", "team") == []
+        r = report(fx, p, "change", check=False)
+        assert r.returncode == 1 and "per team" in r.stderr, r.stderr
     finally:
         fx.drop()
 
@@ -220,7 +222,8 @@ def logins_without_rights_get_clear_errors():
         r = report(fx, fx.analyst_a, "trend", "--org", str(ORG_B), check=False)
         assert r.returncode == 1, r.stderr
         for bad in (["--period", "week"], ["--format", "xml"], ["nonsense"], ["--format", "csv", "all"],
-                    ["--from", "2024-13-01"], ["--by", "ward"], ["--limit", "0"]):
+                    ["--from", "2024-13-01"], ["--by", "ward"], ["--limit", "0"],
+                    ["--team", "Team Een", "--unit", "Afdeling Alfa"]):
             r = report(fx, fx.analyst_a, *bad, check=False)
             assert r.returncode == 2 and r.stderr, (bad, r.returncode)
         r = subprocess.run([LWK_REPORT, "--db", "host=/nonexistent dbname=x"], capture_output=True, text=True)

@@ -38,6 +38,31 @@ def lwk_status_reports_database_ok():
         db.drop()
 
 
+def session_new_with_a_database_needs_a_known_team():
+    db = Database()
+    d = Daemon(db.url)
+    try:
+        wait_for(lambda: d.status().get("db") == "ok", what="db ok")
+        admin = d.client(kind="admin", token=d.admin_token)
+        org = admin.request("org.new", name="Zorg Oost")
+        assert org["t"] == "ok", org
+        unit = admin.request("unit.new", org=org["org"], level="team", name="Team Oost")
+        assert unit["t"] == "ok", unit
+        f = d.client(kind="facilitator", token=d.admin_token)
+        r = f.request("session.new", team="Team Oost")
+        assert r["t"] == "error" and r["err"] == 104, r
+        r = f.request("session.new", team="Team Oost", unit=unit["unit"] + 1000)
+        assert r["t"] == "error" and r["err"] == 301, r
+        r = f.request("session.new", team="Team Oost", unit=unit["unit"])
+        assert r["t"] == "ok" and r["join_code"], r
+        # The session row lands in the database with its team.
+        wait_for(lambda: db.psql("SELECT team_id FROM lwk.sessions WHERE id = %d" % r["session"])
+                 == str(unit["unit"]), what="session row")
+    finally:
+        assert d.stop() == 0, d.logtext()
+        db.drop()
+
+
 def daemon_keeps_answering_while_database_is_down():
     pg = PrivatePg()
     try:
@@ -94,6 +119,7 @@ def sigterm_stops_the_daemon_cleanly():
 
 run([
     lwk_status_reports_database_ok,
+    session_new_with_a_database_needs_a_known_team,
     daemon_keeps_answering_while_database_is_down,
     daemon_starts_when_database_is_down_from_the_start,
     lwk_status_fails_clearly_when_daemon_is_unreachable,

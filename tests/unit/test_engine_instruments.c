@@ -42,13 +42,13 @@ struct harness {
 static const char fac_name[] = "begeleider";
 static const struct engine_actor FAC = {PROTO_KIND_FACILITATOR, 0, fac_name};
 
-static struct engine_actor P(int pid)
-{
+static struct engine_actor P(int pid) {
     return (struct engine_actor){PROTO_KIND_PARTICIPANT, pid, NULL};
 }
 
-static void sink_event(void *ctx, struct session *s, uint64_t seq, enum proto_type type,
-                       struct engine_frame *full, struct engine_frame *pub, int owner)
+static void
+sink_event(void *ctx, struct session *s, uint64_t seq, enum proto_type type,
+           struct engine_frame *full, struct engine_frame *pub, int owner)
 {
     (void)seq;
     (void)pub;
@@ -140,15 +140,15 @@ static int teardown(void **state)
 
 /* ---- request helpers --------------------------------------------------- */
 
-static struct proto_msg REQ(enum proto_type t)
-{
+static struct proto_msg REQ(enum proto_type t) {
     struct proto_msg m;
     memset(&m, 0, sizeof(m));
     proto_msg_init(&m, t);
     return m;
 }
 
-static int rq(struct harness *h, struct session *s, struct engine_actor who, struct proto_msg m)
+static int
+rq(struct harness *h, struct session *s, struct engine_actor who, struct proto_msg m)
 {
     struct proto_msg reply = REQ(PT_OK);
     h->now += 1000;
@@ -251,8 +251,7 @@ static void walk(struct harness *h, struct session *s, char *out, size_t n)
     out[0] = '\0';
     for (int guard = 0; guard < 100; guard++) {
         char pos[32];
-        snprintf(pos, sizeof(pos), "%s%s", out[0] ? " " : "",
-                 proto_enum_name(PK_PHASE, st->phase));
+        snprintf(pos, sizeof(pos), "%s%s", out[0] ? " " : "", proto_enum_name(PK_PHASE, st->phase));
         strncat(out, pos, n - strlen(out) - 1);
         if (st->phase == PROTO_PHASE_SCORE || st->phase == PROTO_PHASE_EXPLAIN) {
             snprintf(pos, sizeof(pos), ":%d", st->item);
@@ -455,8 +454,9 @@ static void klwo_session_works_on_the_selected_principles(void **state)
     assert_string_equal(st->examples[0].text, "Leerteam bespreekt elke week een casus");
     char path[512];
     walk(h, s, path, sizeof(path));
-    assert_string_equal(path, "score:1 explain:1 score:4 explain:4 score:8 explain:8 themes desired "
-                              "actions look_ahead summary");
+    assert_string_equal(path,
+                        "score:1 explain:1 score:4 explain:4 score:8 explain:8 themes desired "
+                        "actions look_ahead summary");
     /* A desired score only for a chosen principle. */
     ok(h, s, FAC, REQ(PT_BACK));
     ok(h, s, FAC, REQ(PT_BACK));
@@ -546,8 +546,7 @@ static void a_new_version_never_changes_a_past_session(void **state)
     assert_int_equal(st->version, 1);
     assert_string_equal(st->items[0].name, "Absorptievermogen");
     while (st->phase != PROTO_PHASE_THEMES) {
-        if (st->phase == PROTO_PHASE_SCORE &&
-            !state_round(st, st->item, st->round)->revealed)
+        if (st->phase == PROTO_PHASE_SCORE && !state_round(st, st->item, st->round)->revealed)
             score_and_reveal(h, old);
         ok(h, old, FAC, REQ(PT_NEXT));
     }
@@ -744,11 +743,22 @@ static void restored_timer_runs_over_on_the_first_tick(void **state)
 /* ---- the review -------------------------------------------------------- */
 
 static const struct engine_review_action open_actions[] = {
-    {.action = 41, .session = 900, .text = "Inwerkmap bijwerken", .owner = "Bram",
-     .deadline = "2025-03-01", .date = "2025-01-15", .item_key = "absorptie", .status = 0,
+    {.action = 41,
+     .session = 900,
+     .text = "Inwerkmap bijwerken",
+     .owner = "Bram",
+     .deadline = "2025-03-01",
+     .date = "2025-01-15",
+     .item_key = "absorptie",
+     .status = 0,
      .overdue = true},
-    {.action = 42, .session = 900, .text = "Intervisie elke maand", .feedback = "teamoverleg",
-     .date = "2025-01-15", .item_key = "klwo-only", .status = 1},
+    {.action = 42,
+     .session = 900,
+     .text = "Intervisie elke maand",
+     .feedback = "teamoverleg",
+     .date = "2025-01-15",
+     .item_key = "klwo-only",
+     .status = 1},
 };
 static const struct engine_review_item last_time[] = {
     {"absorptie", 625, 8},
