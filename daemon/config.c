@@ -100,6 +100,8 @@ const struct config_key config_keys[] = {
             "A connection that sends no frame (pings included) this long is closed, in ms."),
     KEY_INT(session_idle_close_min, 1, 10080, 240, RELOAD,
             "A session with no activity for this many minutes is closed."),
+    KEY_INT(agenda_minute_seconds, 1, 60, 60, RELOAD,
+            "Seconds in a minute of an instrument's agenda; lower only for a rehearsal or a test."),
     KEY_INT(db_batch_max, 1, 100000, 1000, RESTART,
             "Most events written to PostgreSQL in one batch."),
     KEY_INT(db_batch_delay_ms, 0, 10000, 5, RESTART,

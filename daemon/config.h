@@ -70,6 +70,7 @@ struct lwkd_config {
     int max_keywords;
     int min_reveal;
     int session_idle_close_min;
+    int agenda_minute_seconds;
 
     /* store */
     char *database; /* libpq conninfo (keyword=value or URI); "" = no database */

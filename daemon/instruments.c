@@ -66,18 +66,6 @@ static char *dup_or_null(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
 }
 
-/*
- * Seconds in an agenda minute: 60, unless LWK_AGENDA_MINUTE_SECONDS (1..60)
- * shortens it for a rehearsal or a test. (Not LWKD_: lwkd's configuration
- * refuses unknown LWKD_ names. A stopgap until the configuration has a key.)
- */
-static int minute_seconds(void)
-{
-    const char *v = getenv("LWK_AGENDA_MINUTE_SECONDS");
-    char *end;
-    long n = v ? strtol(v, &end, 10) : 0;
-    return v && *v && !*end && n >= 1 && n <= 60 ? (int)n : 60;
-}
 
 /* ---- the cache: the newest parsed version of each instrument ------------ */
 
@@ -228,7 +216,7 @@ static void new_session_finish(struct new_session *ns)
         proto_set_bool(&req, PK_AUTO, true);
     struct engine_review review = {ns->actions,       ns->n_actions, ns->previous,
                                    ns->previous_date, ns->items,     ns->n_items};
-    struct engine_setup setup = {session_instrument(ns), &review, minute_seconds()};
+    struct engine_setup setup = {session_instrument(ns), &review, ns->d->cfg.agenda_minute_seconds};
     struct session *s = NULL;
     int rc = engine_session_start(ns->d->engine, &req, c->facilitator, &setup, wall_ms(), &s);
     if (rc < 0) {

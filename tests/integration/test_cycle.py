@@ -234,7 +234,7 @@ def import_errors_point_at_the_line():
 
 def quickscan_session_keeps_time():
     # One agenda minute lasts one second: 3 + 20 + 7 + 2 seconds.
-    w = World(env={"LWK_AGENDA_MINUTE_SECONDS": "1"})
+    w = World(env={"LWKD_AGENDA_MINUTE_SECONDS": "1"})
     try:
         fac = w.facilitator()
         s = ok(fac.request("session.new", team="Team De Linde", unit=w.unit,

@@ -139,7 +139,7 @@ static void defaults_match_the_documented_values(void **state)
 static void key_table_is_consistent(void **state)
 {
     (void)state;
-    assert_int_equal(config_key_count, 28);
+    assert_int_equal(config_key_count, 29);
     for (size_t i = 0; i < config_key_count; i++) {
         const struct config_key *k = &config_keys[i];
         assert_ptr_equal(config_key_find(k->name), k);
@@ -203,6 +203,7 @@ static const char *const every_key[][2] = {
     {"handshake_timeout_ms", "5000"},
     {"idle_timeout_ms", "30000"},
     {"session_idle_close_min", "60"},
+    {"agenda_minute_seconds", "5"},
     {"db_batch_max", "500"},
     {"db_batch_delay_ms", "9"},
     {"db_retry_max_ms", "15000"},
