@@ -167,6 +167,7 @@ static void key_table_is_consistent(void **state)
                                 "rate_limit_burst",
                                 "client_queue_bytes",
                                 "session_idle_close_min",
+                                "agenda_minute_seconds",
                                 "join_attempts_per_min"};
     size_t n = sizeof(reloadable) / sizeof(reloadable[0]);
     size_t count = 0;
