@@ -135,6 +135,11 @@ static bool deadline_on;
 
 static void finish(struct lwkd *d)
 {
+    /* The drain, its deadline and a second signal may each get here. */
+    static bool finished;
+    if (finished)
+        return;
+    finished = true;
     server_close_all(d, 0, NULL);
     close_handle((uv_handle_t *)&d->sweep);
     close_handle((uv_handle_t *)&d->drain_timer);
