@@ -289,6 +289,31 @@ static bool owns(struct conn *c, struct session *s)
     return c->kind == PROTO_KIND_ADMIN || (owner && c->facilitator && !strcmp(owner, c->facilitator));
 }
 
+struct open_req {
+    struct lwkd *d;
+    uint64_t conn_id;
+    int64_t req_id;
+    int64_t session;
+    uint64_t since;
+};
+
+static void stored_session_loaded(void *arg, bool found)
+{
+    struct open_req *o = arg;
+    struct conn *c = NULL;
+    for (struct conn *x = o->d->conns; x; x = x->next)
+        if (x->id == o->conn_id && x->state == CONN_READY)
+            c = x;
+    if (c) {
+        struct session *s = found ? engine_find(o->d->engine, o->session) : NULL;
+        if (!s || !owns(c, s))
+            conn_send_error(c, o->req_id, PROTO_ERR_NOT_FOUND, "session");
+        else
+            dispatch_session_ready(c, s, o->req_id, o->since);
+    }
+    free(o);
+}
+
 static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_t id)
 {
     struct lwkd *d = c->d;
@@ -333,6 +358,17 @@ static void handle_session_cmd(struct conn *c, const struct proto_msg *m, int64_
     }
     /* PT_SESSION_OPEN */
     struct session *s = engine_find(d->engine, proto_int(m, PK_SESSION, 0));
+    if (!s && d->db) {
+        /* Not live: a finished session is read back from the event log. */
+        struct open_req *o = calloc(1, sizeof(*o));
+        if (o) {
+            *o = (struct open_req){d, c->id, id, proto_int(m, PK_SESSION, 0),
+                                   (uint64_t)proto_int(m, PK_SINCE, 0)};
+            if (store_load_session(d->store, o->session, stored_session_loaded, o) == 0)
+                return;
+            free(o);
+        }
+    }
     if (!s || !owns(c, s)) {
         conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "session");
         return;

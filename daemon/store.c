@@ -802,3 +802,60 @@ int store_start(struct store *st, void (*ready)(struct lwkd *d))
     }
     return 0;
 }
+
+/* ---- reading a stored session back ------------------------------------ */
+
+struct load_req {
+    struct store *st;
+    int64_t session_id;
+    void (*done)(void *arg, bool found);
+    void *arg;
+};
+
+static void session_loaded(void *arg, const PGresult *res, const char *err)
+{
+    struct load_req *lr = arg;
+    bool found = false;
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && !lr->st->stopped &&
+        !engine_find(lr->st->d->engine, lr->session_id)) {
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows; i++) {
+            size_t blen = 0;
+            unsigned char *body =
+                PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, 0), &blen);
+            if (!body)
+                break;
+            int rc = engine_restore_event(lr->st->d->engine, lr->session_id, body, blen);
+            PQfreemem(body);
+            if (rc < 0 && rc != PROTO_ERR_NOT_FOUND)
+                break;
+        }
+        found = engine_find(lr->st->d->engine, lr->session_id) != NULL;
+        if (found)
+            log_event(LOG_INFO, "session_loaded", "session=%lld events=%d",
+                      (long long)lr->session_id, rows);
+    }
+    lr->done(lr->arg, found);
+    free(lr);
+}
+
+int store_load_session(struct store *st, int64_t session_id, void (*done)(void *arg, bool found),
+                       void *arg)
+{
+    if (!st || !st->d->db || db_state(st->d->db) != PROTO_DB_OK)
+        return PROTO_ERR_DB_UNAVAILABLE;
+    struct load_req *lr = calloc(1, sizeof(*lr));
+    if (!lr)
+        return PROTO_ERR_INTERNAL;
+    *lr = (struct load_req){st, session_id, done, arg};
+    char id[32];
+    snprintf(id, sizeof(id), "%lld", (long long)session_id);
+    const char *params[1] = {id};
+    int rc = db_query(st->d->db,
+                      "SELECT payload FROM lwk.session_events WHERE session_id = $1::bigint "
+                      "ORDER BY seq",
+                      1, params, session_loaded, lr);
+    if (rc < 0)
+        free(lr);
+    return rc;
+}

@@ -52,6 +52,13 @@ bool store_full(const struct store *st);
 void store_get_stats(const struct store *st, struct store_stats *out);
 /* Kicks a write now (used at shutdown to drain). */
 void store_flush(struct store *st);
+/*
+ * Reads a stored session that is not live (a closed one, after a restart or
+ * once it was released) back into the engine from the event log, then calls
+ * done(arg, found). Returns 0, or an error when it can't ask the database.
+ */
+int store_load_session(struct store *st, int64_t session_id, void (*done)(void *arg, bool found),
+                       void *arg);
 /* The database state, or PROTO_DB_NONE without a database. */
 enum proto_db_state db_state_of(const struct lwkd *d);
 

@@ -63,6 +63,44 @@ def session_new_with_a_database_needs_a_known_team():
         db.drop()
 
 
+def finished_session_is_read_back_after_a_restart():
+    db = Database()
+    d = Daemon(db.url)
+    try:
+        wait_for(lambda: d.status().get("db") == "ok", what="db ok")
+        admin = d.client(kind="admin", token=d.admin_token)
+        org = admin.request("org.new", name="Zorg West")
+        unit = admin.request("unit.new", org=org["org"], level="team", name="Team West")
+        f = d.client(kind="facilitator", token=d.admin_token)
+        r = f.request("session.new", team="Team West", unit=unit["unit"])
+        assert r["t"] == "ok", r
+        sid = r["session"]
+        p = d.client(kind="participant", code=r["join_code"], name="Noor")
+        assert f.request("end")["t"] == "ok"
+        wait_for(lambda: db.psql("SELECT status FROM lwk.sessions WHERE id = %d" % sid) == "closed",
+                 what="closed in the database")
+        p.close()
+    finally:
+        assert d.stop() == 0, d.logtext()
+    d = Daemon(db.url)
+    try:
+        wait_for(lambda: d.status().get("db") == "ok", what="db ok")
+        f = d.client(kind="facilitator", token=d.admin_token)
+        r = f.request("session.open", session=sid)
+        assert r["t"] == "ok", r
+        snap = f.wait(lambda m: m.get("t") == "snapshot")
+        kinds = [e["t"] for e in snap["events"]]
+        assert kinds[0] == "session.created" and kinds[-1] == "closed", kinds
+        assert any(e["t"] == "joined" and e["name"] == "Noor" for e in snap["events"])
+        assert "event=session_loaded" in d.logtext()
+        # Someone else's session, or one that never existed, stays not found.
+        r = f.request("session.open", session=sid + 1)
+        assert r["t"] == "error" and r["err"] == 301, r
+    finally:
+        assert d.stop() == 0, d.logtext()
+        db.drop()
+
+
 def daemon_keeps_answering_while_database_is_down():
     pg = PrivatePg()
     try:
@@ -120,6 +158,7 @@ def sigterm_stops_the_daemon_cleanly():
 run([
     lwk_status_reports_database_ok,
     session_new_with_a_database_needs_a_known_team,
+    finished_session_is_read_back_after_a_restart,
     daemon_keeps_answering_while_database_is_down,
     daemon_starts_when_database_is_down_from_the_start,
     lwk_status_fails_clearly_when_daemon_is_unreachable,
