@@ -82,8 +82,11 @@ static void print_status(void *arg, const struct proto_msg *m)
     if (proto_has(m, PK_ROWS))
         for (uint32_t i = 0; i < m->v[PK_ROWS].m.n; i++) {
             const struct proto_msg *r = &m->v[PK_ROWS].m.p[i];
-            printf("conn %-12s %lld\n", proto_enum_name(PK_KIND, proto_int(r, PK_KIND, 0)),
-                   (long long)proto_int(r, PK_COUNT, 0));
+            if (proto_has(r, PK_NAME))
+                printf("%-25s %lld\n", proto_str(r, PK_NAME), (long long)proto_int(r, PK_COUNT, 0));
+            else
+                printf("conn %-12s %lld\n", proto_enum_name(PK_KIND, proto_int(r, PK_KIND, 0)),
+                       (long long)proto_int(r, PK_COUNT, 0));
         }
 }
 

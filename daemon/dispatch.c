@@ -243,9 +243,9 @@ static void handle_status(struct conn *c, int64_t id)
     proto_set_int(&m, PK_WAITING, (int64_t)st.waiting);
     proto_set_int(&m, PK_SPOOL, (int64_t)st.spool_bytes);
     proto_set_int(&m, PK_LAG, (int64_t)st.oldest_ms);
-    /* Per-role connection counts and limits are for admins only. */
-    struct proto_msg rows[8];
-    int64_t nrows = 0;
+    /* Per-role connections, rates and the limits in force: for admins only. */
+    struct proto_msg rows[32];
+    uint32_t nrows = 0;
     if (c->kind == PROTO_KIND_ADMIN) {
         for (int k = 0; k <= PROTO_KIND_MONITOR; k++) {
             proto_msg_init(&rows[nrows], PT__NONE);
@@ -253,7 +253,32 @@ static void handle_status(struct conn *c, int64_t id)
             proto_set_int(&rows[nrows], PK_COUNT, d->nconns_by_kind[k]);
             nrows++;
         }
-        proto_set_msgs(&m, PK_ROWS, rows, (uint32_t)nrows);
+        const struct {
+            const char *name;
+            int64_t value;
+        } figures[] = {
+            {"events_per_s", (int64_t)d->stats.events_per_s},
+            {"db_writes_per_s", (int64_t)d->stats.writes_per_s},
+            {"requests_per_s", (int64_t)d->stats.frames_in_per_s},
+            {"clients_dropped_slow", (int64_t)d->stats.dropped_slow},
+            {"frames_rejected", (int64_t)d->stats.rejected},
+            {"events_written", (int64_t)st.written},
+            {"limit max_clients", d->cfg.max_clients},
+            {"limit max_sessions", d->cfg.max_sessions},
+            {"limit max_participants", d->cfg.max_participants},
+            {"limit client_queue_bytes", d->cfg.client_queue_bytes},
+            {"limit max_frame_bytes", d->cfg.max_frame_bytes},
+            {"limit rate_limit_rps", d->cfg.rate_limit_rps},
+            {"limit spool_max_bytes", d->cfg.spool_max_bytes},
+            {"limit min_reveal", d->cfg.min_reveal},
+        };
+        for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]) && nrows < 32; i++) {
+            proto_msg_init(&rows[nrows], PT__NONE);
+            proto_set_str(&rows[nrows], PK_NAME, figures[i].name);
+            proto_set_int(&rows[nrows], PK_COUNT, figures[i].value);
+            nrows++;
+        }
+        proto_set_msgs(&m, PK_ROWS, rows, nrows);
     }
     conn_send_msg(c, &m);
 }

@@ -52,6 +52,9 @@ struct conn {
 
 struct lwkd_stats {
     uint64_t events, frames_in, frames_out, dropped_slow, rejected;
+    /* rates over the last second, sampled by the sweep timer */
+    uint64_t events_per_s, writes_per_s, frames_in_per_s;
+    uint64_t last_events, last_written, last_frames_in;
 };
 
 struct lwkd {

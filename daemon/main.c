@@ -233,6 +233,14 @@ static void sweep_cb(uv_timer_t *t)
 {
     struct lwkd *d = t->data;
     server_sweep(d);
+    struct store_stats ss;
+    store_get_stats(d->store, &ss);
+    d->stats.events_per_s = d->stats.events - d->stats.last_events;
+    d->stats.writes_per_s = ss.written - d->stats.last_written;
+    d->stats.frames_in_per_s = d->stats.frames_in - d->stats.last_frames_in;
+    d->stats.last_events = d->stats.events;
+    d->stats.last_written = ss.written;
+    d->stats.last_frames_in = d->stats.frames_in;
     uv_timeval64_t tv;
     uv_gettimeofday(&tv);
     engine_tick(d->engine, (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
