@@ -38,32 +38,124 @@ static char read_buf[65536]; /* one loop, one reader at a time */
 static size_t snapshot_bytes_all;
 
 /*
- * The connection whose input is being dispatched ("corked"): what it is sent
- * meanwhile, typically the event its own request caused and then the reply,
- * is gathered here and goes out in one write when the dispatch is over, not
- * one write each (a write is most of what a frame costs; lwk-bench, docs/
- * bench.md). Other members are written to at once, as before.
+ * Output is gathered during a loop turn and written once per connection at
+ * its end (uv_check, and uv_prepare for what timers sent), as Redis does: the
+ * frames a member gets in one turn (its event and its reply; under load,
+ * several events of its session) leave in one writev, not one write each. A
+ * write is most of what a frame costs (docs/bench.md); the busier the loop,
+ * the more each write carries. Snapshots, closing and the final shutdown
+ * flush first and write at once, so the order per connection never changes.
  */
-static struct conn *corked;
-static uint8_t cork_buf[4096];
-static size_t cork_len;
+struct gathered {
+    struct conn *c;
+    struct engine_frame *f; /* one reference */
+    size_t order;
+};
+static struct gathered *gath;
+static size_t n_gath, cap_gath;
+static uv_prepare_t gath_prepare;
+static uv_check_t gath_check;
+static bool gath_on, gath_init;
 
-static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot);
+static void queue_frame(struct conn *c, struct engine_frame *f, size_t off, bool snapshot);
 
-/* Sends what is gathered for c, and ends the cork. */
-static void cork_flush(struct conn *c)
+static int gathered_cmp(const void *a, const void *b)
 {
-    size_t n = cork_len;
-    corked = NULL;
-    cork_len = 0;
-    if (!n || uv_is_closing(&c->h.handle))
+    const struct gathered *x = a, *y = b;
+    if (x->c != y->c)
+        return (uintptr_t)x->c < (uintptr_t)y->c ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The n frames gathered for c, in order: one try at writing them all, the
+ * rest into the bounded write queue. */
+static void write_gathered(struct conn *c, const struct gathered *g, size_t n)
+{
+    size_t k = 0, off = 0;
+    if (c->queued_bytes == 0) {
+        uv_buf_t b[64];
+        size_t m = n < 64 ? n : 64;
+        for (size_t i = 0; i < m; i++)
+            b[i] = uv_buf_init((char *)g[i].f->data, g[i].f->len);
+        int w = uv_try_write(&c->h.stream, b, (unsigned)m);
+        if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS) {
+            conn_destroy(c);
+            return;
+        }
+        size_t done = w > 0 ? (size_t)w : 0;
+        while (k < m && done >= g[k].f->len)
+            done -= g[k++].f->len;
+        off = done;
+    }
+    for (; k < n && !uv_is_closing(&c->h.handle); k++, off = 0)
+        queue_frame(c, g[k].f, off, false);
+}
+
+static void gathered_flush(void)
+{
+    if (!n_gath)
         return;
-    struct engine_frame *f = engine_frame_new(cork_buf, n);
-    if (!f)
-        return;
-    c->d->stats.frames_out--; /* its frames were counted one by one */
-    send_frame(c, f, false);
-    engine_frame_unref(f);
+    /* Taken out first: nothing here sends, but a send would then append
+     * to a fresh list rather than to the one being walked. */
+    struct gathered *g = gath;
+    size_t n = n_gath, cap = cap_gath;
+    gath = NULL;
+    n_gath = cap_gath = 0;
+    qsort(g, n, sizeof(*g), gathered_cmp);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && g[j].c == g[i].c; j++)
+            ;
+        if (!uv_is_closing(&g[i].c->h.handle))
+            write_gathered(g[i].c, g + i, j - i);
+    }
+    for (size_t i = 0; i < n; i++)
+        engine_frame_unref(g[i].f);
+    if (!gath) {
+        gath = g;
+        cap_gath = cap;
+    } else {
+        free(g);
+    }
+}
+
+static void gathered_prepare_cb(uv_prepare_t *h)
+{
+    gathered_flush();
+}
+
+static void gathered_check_cb(uv_check_t *h)
+{
+    gathered_flush();
+}
+
+/* Gathers f for c; false when it has to be written at once instead. */
+static bool gather(struct conn *c, struct engine_frame *f)
+{
+    if (!gath_init) {
+        gath_init = true;
+        uv_prepare_init(c->d->loop, &gath_prepare);
+        uv_check_init(c->d->loop, &gath_check);
+        uv_prepare_start(&gath_prepare, gathered_prepare_cb);
+        uv_check_start(&gath_check, gathered_check_cb);
+        /* They never keep the loop alive on their own. */
+        uv_unref((uv_handle_t *)&gath_prepare);
+        uv_unref((uv_handle_t *)&gath_check);
+        gath_on = true;
+    }
+    if (!gath_on)
+        return false;
+    if (n_gath == cap_gath) {
+        size_t cap = cap_gath ? cap_gath * 2 : 1024;
+        struct gathered *g = realloc(gath, cap * sizeof(*g));
+        if (!g)
+            return false;
+        gath = g;
+        cap_gath = cap;
+    }
+    engine_frame_ref(f);
+    gath[n_gath] = (struct gathered){c, f, n_gath};
+    n_gath++;
+    return true;
 }
 
 static void on_closed(uv_handle_t *h)
@@ -130,34 +222,34 @@ static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
 {
     if (uv_is_closing(&c->h.handle))
         return;
-    const uint8_t *p = f->data;
-    size_t left = f->len;
     c->d->stats.frames_out++;
-    if (c == corked) {
-        if (!snapshot && c->queued_bytes == 0 && cork_len + left <= sizeof(cork_buf)) {
-            memcpy(cork_buf + cork_len, p, left);
-            cork_len += left;
-            return;
-        }
-        cork_flush(c); /* what came before goes first */
-        if (uv_is_closing(&c->h.handle))
-            return;
-    }
+    if (!snapshot && gather(c, f))
+        return;
+    gathered_flush(); /* what was gathered goes first */
+    if (uv_is_closing(&c->h.handle))
+        return;
+    size_t off = 0;
     if (c->queued_bytes == 0) {
-        uv_buf_t b = uv_buf_init((char *)p, (unsigned)left);
+        uv_buf_t b = uv_buf_init((char *)f->data, (unsigned)f->len);
         int n = uv_try_write(&c->h.stream, &b, 1);
         if (n > 0) {
-            p += n;
-            left -= (size_t)n;
+            off = (size_t)n;
         } else if (n != UV_EAGAIN && n != UV_ENOSYS) {
             conn_destroy(c);
             return;
         }
-        if (left == 0)
+        if (off == f->len)
             return;
     }
-    snapshot =
-        snapshot && c->snapshot_bytes == 0 && snapshot_bytes_all + left <= SNAPSHOT_BYTES_ALL;
+    queue_frame(c, f, off, snapshot);
+}
+
+/* Queues f from byte off on: the bounded part of a connection's output. */
+static void queue_frame(struct conn *c, struct engine_frame *f, size_t off, bool snapshot)
+{
+    const uint8_t *p = f->data + off;
+    size_t left = f->len - off;
+    snapshot = snapshot && c->snapshot_bytes == 0;
     if (!snapshot &&
         c->queued_bytes - c->snapshot_bytes + left > (size_t)c->d->cfg.client_queue_bytes) {
         c->d->stats.dropped_slow++;
@@ -185,10 +277,8 @@ static void send_frame(struct conn *c, struct engine_frame *f, bool snapshot)
         return;
     }
     c->queued_bytes += left;
-    if (snapshot) {
+    if (snapshot)
         c->snapshot_bytes += left;
-        snapshot_bytes_all += left;
-    }
 }
 
 void conn_send_frame(struct conn *c, struct engine_frame *f)
@@ -254,8 +344,7 @@ void conn_close(struct conn *c, int err, const char *why)
     c->last_rx_ms = uv_now(c->d->loop); /* start of the grace period */
     dispatch_conn_closed(c);
     conn_leave_session(c);
-    if (c == corked)
-        cork_flush(c); /* the error or bye just sent must not be lost */
+    gathered_flush(); /* the error or bye just sent goes before the close */
     if (c->queued_bytes == 0 && !uv_is_closing(&c->h.handle))
         uv_close(&c->h.handle, on_closed);
 }
@@ -297,7 +386,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
-static void read_input(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = s->data;
     if (nread == 0)
@@ -333,17 +422,6 @@ static void read_input(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         if (c->state == CONN_CLOSING)
             return;
     }
-}
-
-static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-    struct conn *c = s->data;
-    corked = c;
-    cork_len = 0;
-    read_input(s, nread, buf);
-    if (corked == c)
-        cork_flush(c);
-    corked = NULL;
 }
 
 static uint32_t peer_hash_of(uv_tcp_t *t)
@@ -531,6 +609,15 @@ void server_close_all(struct lwkd *d, int err, const char *msg)
             conn_close(c, err, msg);
         else if (err == 0)
             conn_destroy(c);
+    }
+    if (err == 0 && gath_init && gath_on) { /* the end: write at once from now on */
+        gathered_flush();
+        gath_on = false;
+        uv_close((uv_handle_t *)&gath_prepare, NULL);
+        uv_close((uv_handle_t *)&gath_check, NULL);
+        free(gath);
+        gath = NULL;
+        cap_gath = 0;
     }
 }
 
