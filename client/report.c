@@ -605,7 +605,7 @@ static void write_table(FILE *f, struct report_ctx *ctx, enum report_kind k)
     fprintf(f, "%s: %s\n", R_(d->title), ctx->scope.name);
     for (int c = 0; c < ncols; c++)
         fprintf(f, "%s%s%*s", c ? "  " : "", R_(d->cols[c].label),
-                (int)(width[c] - u8_width(R_(d->cols[c].label))), "");
+                c == ncols - 1 ? 0 : (int)(width[c] - u8_width(R_(d->cols[c].label))), "");
     fputc('\n', f);
     for (int c = 0; c < ncols; c++) {
         fputs(c ? "  " : "", f);

@@ -58,6 +58,7 @@ static uv_check_t gath_check;
 static bool gath_on, gath_init;
 
 static void queue_frame(struct conn *c, struct engine_frame *f, size_t off, bool snapshot);
+static void conn_destroy(struct conn *c);
 
 static int gathered_cmp(const void *a, const void *b)
 {
@@ -72,7 +73,7 @@ static int gathered_cmp(const void *a, const void *b)
 static void write_gathered(struct conn *c, const struct gathered *g, size_t n)
 {
     size_t k = 0, off = 0;
-    if (c->queued_bytes == 0) {
+    if (c->queued_bytes == 0 && n > 0) {
         uv_buf_t b[64];
         size_t m = n < 64 ? n : 64;
         for (size_t i = 0; i < m; i++)
