@@ -284,4 +284,11 @@ int lwk_strip_common(int *argc, char **argv);
  * config file (once). */
 void lwk_apply_env(void);
 
+/* getopt_long over a subcommand's argv with the common options added.
+ * Returns the option, -1 at the end, or '?' after an error (reported; *rc is
+ * the exit status). */
+struct option;
+int lwk_next_opt(int argc, char **argv, const char *shortopts, const struct option *extra,
+                 const char *cmd, int *rc);
+
 #endif

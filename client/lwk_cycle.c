@@ -23,44 +23,6 @@
 
 /* ---- options ------------------------------------------------------------ */
 
-/* getopt_long over argv with the common options added; -1 at the end, '?'
- * after an error (reported; *rc is the exit status). */
-static int cycle_opt(int argc, char **argv, const char *shortopts, const struct option *extra,
-                     const char *cmd, int *rc)
-{
-    static struct option all[32];
-    static char sopts[64];
-    static const struct option common[] = {LWK_COMMON_LONG};
-    int n = 0;
-    for (const struct option *o = extra; o && o->name; o++)
-        all[n++] = *o;
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-        all[n++] = common[i];
-    memset(&all[n], 0, sizeof(all[n]));
-    snprintf(sopts, sizeof(sopts), "%s%s", shortopts, LWK_COMMON_SHORT);
-    for (;;) {
-        int c = getopt_long(argc, argv, sopts, all, NULL);
-        if (c == -1)
-            return -1;
-        if (c == 'h') {
-            lwk_help_topic(stdout, cmd);
-            *rc = 0;
-            return '?';
-        }
-        if (c == '?' || c == ':') {
-            *rc = lwk_usage_error(cmd, "%s", _("unknown option or missing value"));
-            return '?';
-        }
-        int k = lwk_common_opt(c, optarg, cmd);
-        if (k < 0) {
-            *rc = LWK_EXIT_USAGE;
-            return '?';
-        }
-        if (k == 0)
-            return c;
-    }
-}
-
 static bool status_ok(const char *s)
 {
     for (const char *const *v = proto_enum_values(PK_STATUS); *v; v++)
@@ -203,7 +165,7 @@ static int cmd_actions(int argc, char **argv)
     int rc = 0, c;
     int64_t v;
     optind = 0;
-    while ((c = cycle_opt(argc, argv, "e:u:x:o", opts, "actions", &rc)) != -1) {
+    while ((c = lwk_next_opt(argc, argv, "e:u:x:o", opts, "actions", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'e')
@@ -263,7 +225,7 @@ static int cmd_action(int argc, char **argv)
     optind = 0;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    while ((c = cycle_opt(sub_argc, sub_argv, "x:n:", opts, "actions", &rc)) != -1) {
+    while ((c = lwk_next_opt(sub_argc, sub_argv, "x:n:", opts, "actions", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'x')
@@ -403,7 +365,7 @@ static int cmd_team(int argc, char **argv)
     optind = 0;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    while ((c = cycle_opt(sub_argc, sub_argv, "u:d:o:", opts, "team", &rc)) != -1) {
+    while ((c = lwk_next_opt(sub_argc, sub_argv, "u:d:o:", opts, "team", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'u' && history && parse_int(optarg, 1, INT64_MAX / 2, &v))
@@ -516,7 +478,7 @@ static int cmd_instrument(int argc, char **argv)
     optind = 0;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    while ((c = cycle_opt(sub_argc, sub_argv, "v:o:", opts, "admin", &rc)) != -1) {
+    while ((c = lwk_next_opt(sub_argc, sub_argv, "v:o:", opts, "admin", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'v' && !import && parse_int(optarg, 1, 999999999, &version))

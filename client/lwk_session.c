@@ -11,44 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Runs getopt_long over a subcommand's argv with the common options added.
- * Returns the option, -1 at the end, or '?' for an error (reported). */
-static int next_opt(int argc, char **argv, const char *shortopts, const struct option *extra,
-                    const char *cmd, int *rc)
-{
-    static struct option all[32];
-    static char sopts[64];
-    static const struct option common[] = {LWK_COMMON_LONG};
-    int n = 0;
-    for (const struct option *o = extra; o && o->name; o++)
-        all[n++] = *o;
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-        all[n++] = common[i];
-    memset(&all[n], 0, sizeof(all[n]));
-    snprintf(sopts, sizeof(sopts), "%s%s", shortopts, LWK_COMMON_SHORT);
-    for (;;) {
-        int c = getopt_long(argc, argv, sopts, all, NULL);
-        if (c == -1)
-            return -1;
-        if (c == 'h') {
-            lwk_help_topic(stdout, cmd);
-            *rc = 0;
-            return '?';
-        }
-        if (c == '?' || c == ':') {
-            *rc = lwk_usage_error(cmd, "%s", _("unknown option or missing value"));
-            return '?';
-        }
-        int k = lwk_common_opt(c, optarg, cmd);
-        if (k < 0) {
-            *rc = LWK_EXIT_USAGE;
-            return '?';
-        }
-        if (k == 0)
-            return c;
-    }
-}
-
 static void print_json(struct sbuf *b)
 {
     fputs(b->p, stdout);
@@ -94,7 +56,7 @@ int cmd_status(int argc, char **argv)
 {
     int rc = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, "", NULL, "status", &rc)) != -1)
+    while ((c = lwk_next_opt(argc, argv, "", NULL, "status", &rc)) != -1)
         if (c == '?')
             return rc;
     if (optind < argc)
@@ -243,7 +205,7 @@ int cmd_admin(int argc, char **argv)
     /* Options come after "admin SUBJECT VERB". */
     int sub_argc = argc - 2 > 0 ? argc - 2 : 1;
     char **sub_argv = argv + (argc > 2 ? 2 : 1);
-    while ((c = next_opt(sub_argc, sub_argv, "o:l:P:", opts, "admin", &rc)) != -1) {
+    while ((c = lwk_next_opt(sub_argc, sub_argv, "o:l:P:", opts, "admin", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'o' && !parse_int(optarg, 1, INT64_MAX / 2, &org))
@@ -442,7 +404,7 @@ static int session_new(int argc, char **argv)
     bool autorev = false;
     int rc = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, "m:u:i:r:a", opts, "session", &rc)) != -1) {
+    while ((c = lwk_next_opt(argc, argv, "m:u:i:r:a", opts, "session", &rc)) != -1) {
         switch (c) {
         case '?':
             return rc;
@@ -600,7 +562,7 @@ static int session_list(int argc, char **argv)
 {
     int rc = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, "", NULL, "session", &rc)) != -1)
+    while ((c = lwk_next_opt(argc, argv, "", NULL, "session", &rc)) != -1)
         if (c == '?')
             return rc;
     lwk_apply_env();
@@ -792,7 +754,7 @@ int cmd_show(int argc, char **argv)
 {
     int rc = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, "", NULL, "show", &rc)) != -1)
+    while ((c = lwk_next_opt(argc, argv, "", NULL, "show", &rc)) != -1)
         if (c == '?')
             return rc;
     if (argc - optind > 1)
@@ -832,7 +794,7 @@ int cmd_export(int argc, char **argv)
     const char *format = NULL, *output = NULL;
     int rc = 0, c;
     optind = 0;
-    while ((c = next_opt(argc, argv, "f:o:", opts, "export", &rc)) != -1) {
+    while ((c = lwk_next_opt(argc, argv, "f:o:", opts, "export", &rc)) != -1) {
         if (c == '?')
             return rc;
         if (c == 'f')

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -737,4 +738,42 @@ void lwk_apply_env(void)
         return;
     done = true;
     lwkc_opts_from_env(&lwk_g.conn);
+}
+
+/* Runs getopt_long over a subcommand's argv with the common options added.
+ * Returns the option, -1 at the end, or '?' for an error (reported). */
+int lwk_next_opt(int argc, char **argv, const char *shortopts, const struct option *extra,
+                 const char *cmd, int *rc)
+{
+    static struct option all[32];
+    static char sopts[64];
+    static const struct option common[] = {LWK_COMMON_LONG};
+    int n = 0;
+    for (const struct option *o = extra; o && o->name; o++)
+        all[n++] = *o;
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+        all[n++] = common[i];
+    memset(&all[n], 0, sizeof(all[n]));
+    snprintf(sopts, sizeof(sopts), "%s%s", shortopts, LWK_COMMON_SHORT);
+    for (;;) {
+        int c = getopt_long(argc, argv, sopts, all, NULL);
+        if (c == -1)
+            return -1;
+        if (c == 'h') {
+            lwk_help_topic(stdout, cmd);
+            *rc = 0;
+            return '?';
+        }
+        if (c == '?' || c == ':') {
+            *rc = lwk_usage_error(cmd, "%s", _("unknown option or missing value"));
+            return '?';
+        }
+        int k = lwk_common_opt(c, optarg, cmd);
+        if (k < 0) {
+            *rc = LWK_EXIT_USAGE;
+            return '?';
+        }
+        if (k == 0)
+            return c;
+    }
 }
