@@ -209,14 +209,6 @@ static void cache_team(int64_t id, const char *name)
         cache.nteams++;
 }
 
-static struct conn *find_conn(struct lwkd *d, uint64_t id)
-{
-    for (struct conn *c = d->conns; c; c = c->next)
-        if (c->id == id && c->state == CONN_READY)
-            return c;
-    return NULL;
-}
-
 static int db_error_code(const PGresult *res)
 {
     if (!res)
@@ -232,7 +224,7 @@ static int db_error_code(const PGresult *res)
 static void admin_done(void *arg, const PGresult *res, const char *err)
 {
     struct pending *p = arg;
-    struct conn *c = find_conn(p->d, p->conn_id);
+    struct conn *c = conn_find(p->d, p->conn_id);
     if (!c)
         goto out;
     if (!res || err) {

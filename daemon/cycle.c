@@ -150,7 +150,7 @@ static int history_rows(const PGresult *res, struct proto_msg **out_sessions, ui
 static void cycle_done(void *arg, const PGresult *res, const char *err)
 {
     struct cycle_pending *p = arg;
-    struct conn *c = instruments_find_conn(p->d, p->conn_id);
+    struct conn *c = conn_find(p->d, p->conn_id);
     if (!c)
         goto out;
     if (!res || err) {

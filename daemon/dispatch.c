@@ -325,10 +325,7 @@ struct open_req {
 static void stored_session_loaded(void *arg, bool found)
 {
     struct open_req *o = arg;
-    struct conn *c = NULL;
-    for (struct conn *x = o->d->conns; x; x = x->next)
-        if (x->id == o->conn_id && x->state == CONN_READY)
-            c = x;
+    struct conn *c = conn_find(o->d, o->conn_id);
     if (c) {
         struct session *s = found ? engine_find(o->d->engine, o->session) : NULL;
         if (!s || !owns(c, s))

@@ -22,15 +22,6 @@
 
 /* ---- helpers shared with cycle.c ------------------------------------- */
 
-/* The connection a late answer belongs to, if it is still there. */
-struct conn *instruments_find_conn(struct lwkd *d, uint64_t id)
-{
-    for (struct conn *c = d->conns; c; c = c->next)
-        if (c->id == id && c->state == CONN_READY)
-            return c;
-    return NULL;
-}
-
 /* A failed query as a protocol error. The functions of sql/020 raise
  * no_data_found for "no such team/action" and cardinality_violation for an
  * ambiguous team name. */
@@ -199,7 +190,7 @@ static const struct instrument *session_instrument(struct new_session *ns)
 
 static void new_session_finish(struct new_session *ns)
 {
-    struct conn *c = instruments_find_conn(ns->d, ns->conn_id);
+    struct conn *c = conn_find(ns->d, ns->conn_id);
     if (!c) {
         new_session_free(ns);
         return;
@@ -518,7 +509,7 @@ static char *with_version(const char *text, unsigned version)
 static void import_stored(void *arg, const PGresult *res, const char *err)
 {
     struct import *im = arg;
-    struct conn *c = instruments_find_conn(im->d, im->conn_id);
+    struct conn *c = conn_find(im->d, im->conn_id);
     if (!res || err) {
         int code = instruments_db_error(res);
         if (c)
@@ -542,7 +533,7 @@ static void import_stored(void *arg, const PGresult *res, const char *err)
 static void import_newest_loaded(void *arg, const PGresult *res, const char *err)
 {
     struct import *im = arg;
-    struct conn *c = instruments_find_conn(im->d, im->conn_id);
+    struct conn *c = conn_find(im->d, im->conn_id);
     if (!res || err) {
         if (c)
             conn_send_error(c, im->req_id, instruments_db_error(res), "database");
@@ -641,7 +632,7 @@ struct export
 static void export_loaded(void *arg, const PGresult *res, const char *err)
 {
     struct export *ex = arg;
-    struct conn *c = instruments_find_conn(ex->d, ex->conn_id);
+    struct conn *c = conn_find(ex->d, ex->conn_id);
     if (!c) {
         free(ex);
         return;

@@ -29,7 +29,6 @@ void instruments_free(void);
 
 /* For cycle.c: the connection a late answer belongs to (NULL: gone), and a
  * failed query as a protocol error. */
-struct conn *instruments_find_conn(struct lwkd *d, uint64_t id);
 int instruments_db_error(const PGresult *res);
 
 /* dispatch.c: joins c to its new or opened session, answers ok (session,

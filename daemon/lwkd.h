@@ -98,6 +98,9 @@ void conn_send_msg(struct conn *c, const struct proto_msg *m);
 void conn_send_error(struct conn *c, int64_t id, int code, const char *detail);
 /* Sends bye (when err != 0) and closes once the output has drained. */
 void conn_close(struct conn *c, int err, const char *why);
+/* The ready connection with this id, if it is still there (for answers
+ * that arrive later, from the database). */
+struct conn *conn_find(struct lwkd *d, uint64_t id);
 void conn_join_session(struct conn *c, struct session *s);
 void conn_leave_session(struct conn *c);
 struct conn *session_members(struct session *s);

@@ -350,6 +350,14 @@ void conn_close(struct conn *c, int err, const char *why)
         uv_close(&c->h.handle, on_closed);
 }
 
+struct conn *conn_find(struct lwkd *d, uint64_t id)
+{
+    for (struct conn *c = d->conns; c; c = c->next)
+        if (c->id == id && c->state == CONN_READY)
+            return c;
+    return NULL;
+}
+
 void conn_join_session(struct conn *c, struct session *s)
 {
     conn_leave_session(c);
