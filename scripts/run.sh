@@ -43,10 +43,12 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+envp=
+[ "$port" = 7411 ] || envp="LWK_PORT=$port "
 cat >&2 <<MSG
 lwk: starting lwkd on 127.0.0.1:$port and $root/.lwk/lwkd.sock
-lwk: in another terminal:   build/client/lwk status
-lwk: admin token:           LWK_TOKEN=\$(cat .lwk/admin-token) build/client/lwk status
+lwk: in another terminal:   ${envp}build/client/lwk status
+lwk: admin token:           ${envp}LWK_TOKEN=\$(cat .lwk/admin-token) build/client/lwk status
 lwk: press Ctrl-C to stop lwkd${private_pg:+ and the private PostgreSQL}
 MSG
 # In a process group of its own, so that Ctrl-C reaches lwkd once, through
