@@ -188,6 +188,11 @@ def daemon_shutdown_is_valgrind_clean():
     if subprocess.call(["which", "valgrind"], stdout=subprocess.DEVNULL) != 0:
         print("skip: no valgrind")
         return
+    if os.environ.get("LWK_SANITIZED") == "1":
+        # AddressSanitizer and valgrind exclude each other; the plain build's
+        # pass of the suite runs this check.
+        print("skip: lwkd is built with AddressSanitizer")
+        return
     port = free_port()
     tmp = tempfile.mkdtemp()
     log = os.path.join(tmp, "vg.log")
