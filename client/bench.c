@@ -69,8 +69,8 @@ void bench_record_latency(struct bench *b, uint64_t t_send_ns, uint64_t t_recv_n
 
 static uint64_t errors_total(const struct bench *b)
 {
-    uint64_t n = b->conns_failed + (uint64_t)b->conns_dropped + b->protocol_errors +
-                 b->kiosk_missing;
+    uint64_t n =
+        b->conns_failed + (uint64_t)b->conns_dropped + b->protocol_errors + b->kiosk_missing;
     for (int i = 0; i < BENCH_MAX_ERR; i++)
         n += b->errors_by_code[i];
     return n;
@@ -288,7 +288,7 @@ static void progress_cb(uv_timer_t *tm)
 struct figures {
     double setup_s, connect_rate, load_s, sent_rate, acked_rate, events_rate;
     double p50, p90, p99, p999, max, mean; /* ms */
-    double sched_p99, sched_max;          /* ms */
+    double sched_p99, sched_max;           /* ms */
     bool lwkd, pg;
     double lwkd_cpu_pct, pg_cpu_pct, bench_cpu_pct, machine_pct;
     double lwkd_us_per_sub, bench_us_per_sub, pg_us_per_sub; /* CPU per acked submission */
@@ -331,8 +331,8 @@ static void compute(struct bench *b, struct figures *f)
         if (b->conns_ready > 0)
             f->rss_per_conn = (f->rss_idle - f->rss_base) * 1024.0 / b->conns_ready;
         if (f->load_s > 0 && b->lwkd_load1.ok)
-            f->lwkd_cpu_pct = (double)(b->lwkd_load1.cpu_ns - b->lwkd_load0.cpu_ns) / 1e9 /
-                              f->load_s * 100;
+            f->lwkd_cpu_pct =
+                (double)(b->lwkd_load1.cpu_ns - b->lwkd_load0.cpu_ns) / 1e9 / f->load_s * 100;
     }
     f->pg = b->pg_load0.ok && b->pg_load1.ok;
     if (f->pg && f->load_s > 0) {
@@ -350,8 +350,7 @@ static void compute(struct bench *b, struct figures *f)
     if (f->acked_rate > 0) {
         f->lwkd_us_per_sub = f->lwkd_cpu_pct * 1e4 / f->acked_rate;
         f->pg_us_per_sub = f->pg_cpu_pct * 1e4 / f->acked_rate;
-        f->bench_us_per_sub =
-            (double)(b->self_cpu1 - b->self_cpu0) / f->load_s / f->acked_rate;
+        f->bench_us_per_sub = (double)(b->self_cpu1 - b->self_cpu0) / f->load_s / f->acked_rate;
     }
     if (f->load_s > 0) {
         f->bench_cpu_pct = (double)(b->self_cpu1 - b->self_cpu0) / 1e6 / f->load_s * 100;
@@ -545,70 +544,120 @@ static void report(struct bench *b)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: lwk-bench [options]\n"
-            "  --target lwk|redis      what to load (default lwk)\n"
-            "  --host H --port N       TCP address (default 127.0.0.1:7411, redis 6379;\n"
-            "                          LWK_HOST, LWK_PORT)\n"
-            "  --socket PATH           Unix socket instead (LWK_SOCKET)\n"
-            "  --token T               facilitator/admin token (LWK_TOKEN)\n"
-            "  --sessions S            sessions (default 10)\n"
-            "  --participants P        participants per session (default 12)\n"
-            "  --duration SEC          load duration (default 10)\n"
-            "  --warmup SEC            first seconds of the load not measured (default 0)\n"
-            "  --idle SEC              pause between set-up and load (default 1)\n"
-            "  --rate N                open loop: submissions per second in total\n"
-            "                          (default: one per participant per second)\n"
-            "  --closed                closed loop: as fast as replies allow\n"
-            "  --inflight K            closed loop: outstanding per participant (default 1)\n"
-            "  --changes N             submissions per participant per round (default 3)\n"
-            "  --keywords N            keywords per first-pass explanation (default 2)\n"
-            "  --connect-concurrency N connections being set up at once (default 256)\n"
-            "  --lwkd-pid PID          sample lwkd's (or Redis's) CPU and RSS from /proc\n"
-            "  --pg-pid PID            sample PostgreSQL's CPU (postmaster and children)\n"
-            "  --db CONNINFO           measure rows/s and lag to PostgreSQL\n"
-            "  --db-poll-ms N          database poll interval (default 100)\n"
-            "  --db-wait SEC           wait at most this for the database (default 30)\n"
-            "  --unit ID               team unit for the sessions (default: made with --db)\n"
-            "  --redis-fanout all|kiosk  redis: who subscribes (default all)\n"
-            "  --no-end                leave the sessions open\n"
-            "  --decode-all            participants decode every frame (no cache)\n"
-            "  --progress SEC          progress line interval on stderr (default 5, 0 off)\n"
-            "  --ping-ms N             keep-alive interval (default 20000)\n"
-            "  --json                  the report as one JSON object on stdout\n");
+    fprintf(out, "usage: lwk-bench [options]\n"
+                 "  --target lwk|redis      what to load (default lwk)\n"
+                 "  --host H --port N       TCP address (default 127.0.0.1:7411, redis 6379;\n"
+                 "                          LWK_HOST, LWK_PORT)\n"
+                 "  --socket PATH           Unix socket instead (LWK_SOCKET)\n"
+                 "  --token T               facilitator/admin token (LWK_TOKEN)\n"
+                 "  --sessions S            sessions (default 10)\n"
+                 "  --participants P        participants per session (default 12)\n"
+                 "  --duration SEC          load duration (default 10)\n"
+                 "  --warmup SEC            first seconds of the load not measured (default 0)\n"
+                 "  --idle SEC              pause between set-up and load (default 1)\n"
+                 "  --rate N                open loop: submissions per second in total\n"
+                 "                          (default: one per participant per second)\n"
+                 "  --closed                closed loop: as fast as replies allow\n"
+                 "  --inflight K            closed loop: outstanding per participant (default 1)\n"
+                 "  --changes N             submissions per participant per round (default 3)\n"
+                 "  --keywords N            keywords per first-pass explanation (default 2)\n"
+                 "  --connect-concurrency N connections being set up at once (default 256)\n"
+                 "  --lwkd-pid PID          sample lwkd's (or Redis's) CPU and RSS from /proc\n"
+                 "  --pg-pid PID            sample PostgreSQL's CPU (postmaster and children)\n"
+                 "  --db CONNINFO           measure rows/s and lag to PostgreSQL\n"
+                 "  --db-poll-ms N          database poll interval (default 100)\n"
+                 "  --db-wait SEC           wait at most this for the database (default 30)\n"
+                 "  --unit ID               team unit for the sessions (default: made with --db)\n"
+                 "  --redis-fanout all|kiosk  redis: who subscribes (default all)\n"
+                 "  --no-end                leave the sessions open\n"
+                 "  --decode-all            participants decode every frame (no cache)\n"
+                 "  --progress SEC          progress line interval on stderr (default 5, 0 off)\n"
+                 "  --ping-ms N             keep-alive interval (default 20000)\n"
+                 "  --json                  the report as one JSON object on stdout\n");
 }
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
     enum {
-        O_TARGET = 256, O_HOST, O_PORT, O_SOCKET, O_TOKEN, O_SESSIONS, O_PARTS, O_DURATION,
-        O_WARMUP, O_IDLE, O_RATE, O_CLOSED, O_INFLIGHT, O_CHANGES, O_KEYWORDS, O_CONC,
-        O_LWKD_PID, O_PG_PID, O_DB, O_DB_POLL, O_DB_WAIT, O_UNIT, O_FANOUT, O_NO_END,
-        O_DECODE_ALL, O_PROGRESS, O_PING, O_JSON, O_HELP,
+        O_TARGET = 256,
+        O_HOST,
+        O_PORT,
+        O_SOCKET,
+        O_TOKEN,
+        O_SESSIONS,
+        O_PARTS,
+        O_DURATION,
+        O_WARMUP,
+        O_IDLE,
+        O_RATE,
+        O_CLOSED,
+        O_INFLIGHT,
+        O_CHANGES,
+        O_KEYWORDS,
+        O_CONC,
+        O_LWKD_PID,
+        O_PG_PID,
+        O_DB,
+        O_DB_POLL,
+        O_DB_WAIT,
+        O_UNIT,
+        O_FANOUT,
+        O_NO_END,
+        O_DECODE_ALL,
+        O_PROGRESS,
+        O_PING,
+        O_JSON,
+        O_HELP,
     };
     static const struct option lo[] = {
-        {"target", 1, 0, O_TARGET},       {"host", 1, 0, O_HOST},
-        {"port", 1, 0, O_PORT},           {"socket", 1, 0, O_SOCKET},
-        {"token", 1, 0, O_TOKEN},         {"sessions", 1, 0, O_SESSIONS},
-        {"participants", 1, 0, O_PARTS},  {"duration", 1, 0, O_DURATION},
-        {"warmup", 1, 0, O_WARMUP},       {"idle", 1, 0, O_IDLE},
-        {"rate", 1, 0, O_RATE},           {"closed", 0, 0, O_CLOSED},
-        {"inflight", 1, 0, O_INFLIGHT},   {"changes", 1, 0, O_CHANGES},
-        {"keywords", 1, 0, O_KEYWORDS},   {"connect-concurrency", 1, 0, O_CONC},
-        {"lwkd-pid", 1, 0, O_LWKD_PID},   {"server-pid", 1, 0, O_LWKD_PID},
+        {"target", 1, 0, O_TARGET},
+        {"host", 1, 0, O_HOST},
+        {"port", 1, 0, O_PORT},
+        {"socket", 1, 0, O_SOCKET},
+        {"token", 1, 0, O_TOKEN},
+        {"sessions", 1, 0, O_SESSIONS},
+        {"participants", 1, 0, O_PARTS},
+        {"duration", 1, 0, O_DURATION},
+        {"warmup", 1, 0, O_WARMUP},
+        {"idle", 1, 0, O_IDLE},
+        {"rate", 1, 0, O_RATE},
+        {"closed", 0, 0, O_CLOSED},
+        {"inflight", 1, 0, O_INFLIGHT},
+        {"changes", 1, 0, O_CHANGES},
+        {"keywords", 1, 0, O_KEYWORDS},
+        {"connect-concurrency", 1, 0, O_CONC},
+        {"lwkd-pid", 1, 0, O_LWKD_PID},
+        {"server-pid", 1, 0, O_LWKD_PID},
         {"pg-pid", 1, 0, O_PG_PID},
-        {"db", 1, 0, O_DB},               {"db-poll-ms", 1, 0, O_DB_POLL},
-        {"db-wait", 1, 0, O_DB_WAIT},     {"unit", 1, 0, O_UNIT},
-        {"redis-fanout", 1, 0, O_FANOUT}, {"no-end", 0, 0, O_NO_END},
-        {"decode-all", 0, 0, O_DECODE_ALL}, {"progress", 1, 0, O_PROGRESS},
-        {"ping-ms", 1, 0, O_PING},        {"json", 0, 0, O_JSON},
-        {"help", 0, 0, O_HELP},           {0, 0, 0, 0},
+        {"db", 1, 0, O_DB},
+        {"db-poll-ms", 1, 0, O_DB_POLL},
+        {"db-wait", 1, 0, O_DB_WAIT},
+        {"unit", 1, 0, O_UNIT},
+        {"redis-fanout", 1, 0, O_FANOUT},
+        {"no-end", 0, 0, O_NO_END},
+        {"decode-all", 0, 0, O_DECODE_ALL},
+        {"progress", 1, 0, O_PROGRESS},
+        {"ping-ms", 1, 0, O_PING},
+        {"json", 0, 0, O_JSON},
+        {"help", 0, 0, O_HELP},
+        {0, 0, 0, 0},
     };
     *o = (struct bench_opts){
-        .target = TARGET_LWK, .sessions = 10, .participants = 12, .duration_s = 10,
-        .idle_s = 1, .inflight = 1, .changes = 3, .keywords = 2, .connect_concurrency = 256,
-        .db_poll_ms = 100, .db_wait_s = 30, .redis_all = true, .progress_s = 5,
-        .ping_ms = 20000, .rate = -1,
+        .target = TARGET_LWK,
+        .sessions = 10,
+        .participants = 12,
+        .duration_s = 10,
+        .idle_s = 1,
+        .inflight = 1,
+        .changes = 3,
+        .keywords = 2,
+        .connect_concurrency = 256,
+        .db_poll_ms = 100,
+        .db_wait_s = 30,
+        .redis_all = true,
+        .progress_s = 5,
+        .ping_ms = 20000,
+        .rate = -1,
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -621,27 +670,69 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
             else
                 return -1;
             break;
-        case O_HOST: o->host = optarg; break;
-        case O_PORT: o->port = atoi(optarg); break;
-        case O_SOCKET: o->socket_path = optarg; break;
-        case O_TOKEN: o->token = optarg; break;
-        case O_SESSIONS: o->sessions = atoi(optarg); break;
-        case O_PARTS: o->participants = atoi(optarg); break;
-        case O_DURATION: o->duration_s = atof(optarg); break;
-        case O_WARMUP: o->warmup_s = atof(optarg); break;
-        case O_IDLE: o->idle_s = atof(optarg); break;
-        case O_RATE: o->rate = atof(optarg); break;
-        case O_CLOSED: o->closed = true; break;
-        case O_INFLIGHT: o->inflight = atoi(optarg); break;
-        case O_CHANGES: o->changes = atoi(optarg); break;
-        case O_KEYWORDS: o->keywords = atoi(optarg); break;
-        case O_CONC: o->connect_concurrency = atoi(optarg); break;
-        case O_LWKD_PID: o->lwkd_pid = atoi(optarg); break;
-        case O_PG_PID: o->pg_pid = atoi(optarg); break;
-        case O_DB: o->db = optarg; break;
-        case O_DB_POLL: o->db_poll_ms = atoi(optarg); break;
-        case O_DB_WAIT: o->db_wait_s = atof(optarg); break;
-        case O_UNIT: o->unit = atoll(optarg); break;
+        case O_HOST:
+            o->host = optarg;
+            break;
+        case O_PORT:
+            o->port = atoi(optarg);
+            break;
+        case O_SOCKET:
+            o->socket_path = optarg;
+            break;
+        case O_TOKEN:
+            o->token = optarg;
+            break;
+        case O_SESSIONS:
+            o->sessions = atoi(optarg);
+            break;
+        case O_PARTS:
+            o->participants = atoi(optarg);
+            break;
+        case O_DURATION:
+            o->duration_s = atof(optarg);
+            break;
+        case O_WARMUP:
+            o->warmup_s = atof(optarg);
+            break;
+        case O_IDLE:
+            o->idle_s = atof(optarg);
+            break;
+        case O_RATE:
+            o->rate = atof(optarg);
+            break;
+        case O_CLOSED:
+            o->closed = true;
+            break;
+        case O_INFLIGHT:
+            o->inflight = atoi(optarg);
+            break;
+        case O_CHANGES:
+            o->changes = atoi(optarg);
+            break;
+        case O_KEYWORDS:
+            o->keywords = atoi(optarg);
+            break;
+        case O_CONC:
+            o->connect_concurrency = atoi(optarg);
+            break;
+        case O_LWKD_PID:
+            o->lwkd_pid = atoi(optarg);
+            break;
+        case O_PG_PID:
+            o->pg_pid = atoi(optarg);
+            break;
+        case O_DB:
+            o->db = optarg;
+            break;
+        case O_DB_POLL:
+            o->db_poll_ms = atoi(optarg);
+            break;
+        case O_DB_WAIT:
+            o->db_wait_s = atof(optarg);
+            break;
+        case O_UNIT:
+            o->unit = atoll(optarg);
+            break;
         case O_FANOUT:
             if (!strcmp(optarg, "all"))
                 o->redis_all = true;
@@ -650,11 +741,21 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
             else
                 return -1;
             break;
-        case O_NO_END: o->no_end = true; break;
-        case O_DECODE_ALL: o->decode_all = true; break;
-        case O_PROGRESS: o->progress_s = atof(optarg); break;
-        case O_PING: o->ping_ms = atoi(optarg); break;
-        case O_JSON: o->json = true; break;
+        case O_NO_END:
+            o->no_end = true;
+            break;
+        case O_DECODE_ALL:
+            o->decode_all = true;
+            break;
+        case O_PROGRESS:
+            o->progress_s = atof(optarg);
+            break;
+        case O_PING:
+            o->ping_ms = atoi(optarg);
+            break;
+        case O_JSON:
+            o->json = true;
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -672,8 +773,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
     if (o->rate == 0)
         o->closed = true;
     if (o->target == TARGET_LWK) {
-        struct lwkc_opts lo2 = {.host = o->host, .port = o->port, .socket_path = o->socket_path,
-                                .token = o->token};
+        struct lwkc_opts lo2 = {
+            .host = o->host, .port = o->port, .socket_path = o->socket_path, .token = o->token};
         lwkc_opts_from_env(&lo2);
         o->host = lo2.host;
         o->port = lo2.port;
@@ -707,8 +808,8 @@ static void raise_nofile(struct bench *b)
     rlim_t need = (rlim_t)b->o.sessions * (rlim_t)(b->o.participants + 2) + 64;
     if (rl.rlim_cur < need)
         bench_log(b, "warning: RLIMIT_NOFILE is %llu, %llu connections need about %llu",
-                  (unsigned long long)rl.rlim_cur,
-                  (unsigned long long)(need - 64), (unsigned long long)need);
+                  (unsigned long long)rl.rlim_cur, (unsigned long long)(need - 64),
+                  (unsigned long long)need);
 }
 
 static int resolve(struct bench *b)

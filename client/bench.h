@@ -59,8 +59,8 @@ struct bench_opts {
     const char *token;
     int sessions, participants;
     double duration_s, warmup_s, idle_s;
-    double rate;  /* submissions per second, all participants together */
-    bool closed;  /* closed loop: each participant keeps `inflight` outstanding */
+    double rate; /* submissions per second, all participants together */
+    bool closed; /* closed loop: each participant keeps `inflight` outstanding */
     int inflight;
     int changes;  /* score submissions per participant per blind round */
     int keywords; /* speakers who add a keyword in each first-pass explanation */
@@ -112,9 +112,9 @@ struct bench {
     uint64_t errors_by_code[BENCH_MAX_ERR];
     uint64_t protocol_errors; /* frames the bench could not decode */
     int max_outstanding;
-    struct hist lat;      /* submission to kiosk, microseconds */
-    struct hist lat_iv;   /* the same, for the current progress interval */
-    struct hist sched;    /* open loop: actual send minus intended time, microseconds */
+    struct hist lat;    /* submission to kiosk, microseconds */
+    struct hist lat_iv; /* the same, for the current progress interval */
+    struct hist sched;  /* open loop: actual send minus intended time, microseconds */
     uint64_t acked_measured, events_measured_start;
 
     /* samples */
@@ -143,12 +143,12 @@ uint64_t bench_now(void);
 /* A target: the connections and the flow. */
 struct bench_target_ops {
     const char *name;
-    int (*setup)(struct bench *b);        /* connect everything; calls bench_setup_done */
+    int (*setup)(struct bench *b); /* connect everything; calls bench_setup_done */
     void (*start_load)(struct bench *b);
     bool (*submit)(struct bench *b, uint64_t t_intended); /* open loop: one submission */
     void (*stop_load)(struct bench *b);
-    bool (*drained)(struct bench *b);      /* every reply and kiosk event is in */
-    void (*finish)(struct bench *b);       /* end sessions, close connections */
+    bool (*drained)(struct bench *b); /* every reply and kiosk event is in */
+    void (*finish)(struct bench *b);  /* end sessions, close connections */
     bool (*finished)(struct bench *b);
     void (*tick)(struct bench *b, uint64_t now_ms); /* once a second: keep-alives */
     /* Session ids and per-session stored-progress for the database poller. */

@@ -40,7 +40,7 @@ enum rkind {
     K_HELLO,
     K_PING,
     K_SESSION_NEW,
-    K_FLOW,  /* a facilitator's step (the session's fstep says which) */
+    K_FLOW, /* a facilitator's step (the session's fstep says which) */
     K_SCORE,
     K_PART_FLOW, /* a participant's step: keyword, theme.add, action.propose */
     K_END,
@@ -79,18 +79,18 @@ struct lconn {
 /* The facilitator's request in flight. */
 enum fstep {
     FS_NONE,
-    FS_NEXT_SCORE,   /* next: into a score step */
+    FS_NEXT_SCORE, /* next: into a score step */
     FS_REVEAL,
     FS_NEXT_EXPLAIN,
     FS_TURN_ORDER,
-    FS_KEYWORD,      /* a participant's keyword (not the facilitator's request) */
+    FS_KEYWORD, /* a participant's keyword (not the facilitator's request) */
     FS_TURN_NEXT,
     FS_NEXT_THEMES,
-    FS_THEME,        /* a participant's theme.add */
+    FS_THEME, /* a participant's theme.add */
     FS_NEXT_DESIRED,
     FS_NEXT_ACTIONS,
-    FS_ACTION,       /* a participant's action.propose */
-    FS_NEXT_BACK,    /* next after a re-score's explanation: back to actions */
+    FS_ACTION,    /* a participant's action.propose */
+    FS_NEXT_BACK, /* next after a re-score's explanation: back to actions */
     FS_RESCORE,
 };
 
@@ -125,7 +125,7 @@ struct lsess {
     bool failed, first_pass, retry_new;
     int new_tries;
     int n_items, items[MAX_ITEMS], vmin[MAX_ITEMS], vmax[MAX_ITEMS];
-    int item_i;  /* index into items of the item being scored */
+    int item_i; /* index into items of the item being scored */
     int rounds[MAX_ITEMS];
     int quota_left, scores_out;
     int64_t order[512];
@@ -151,7 +151,7 @@ struct lwk_target {
     int admin_step;
     int64_t unit, org;
     int ends_out;
-    uv_timer_t retry; /* session.new again, for a unit lwkd does not know yet */
+    uv_timer_t retry;    /* session.new again, for a unit lwkd does not know yet */
     struct lconn **elig; /* participants with quota left in a score step */
     size_t n_elig;
     uint64_t rng;
@@ -392,8 +392,8 @@ static void conn_fail(struct lconn *c, const char *why)
         b->conns_dropped++;
     }
     if (t->errors_logged++ < 10)
-        bench_log(b, "%s %d of session %d: %s", role_name(c->role), c->idx,
-                  c->s ? c->s->idx : -1, why);
+        bench_log(b, "%s %d of session %d: %s", role_name(c->role), c->idx, c->s ? c->s->idx : -1,
+                  why);
     conn_close(c);
     if (c->s && b->phase < PH_FINISH)
         session_failed(c->s, "a member's connection failed");
@@ -725,7 +725,6 @@ static void maybe_reveal(struct lsess *s)
     }
 }
 
-
 /* ---- receiving ----------------------------------------------------------- */
 
 static void slot_sent(struct bench *b, struct lsess *s, uint64_t seq, uint64_t t_send)
@@ -1052,7 +1051,8 @@ static void send_score(struct lconn *c)
     struct proto_msg m;
     proto_msg_init(&m, PT_SCORE);
     proto_set_int(&m, PK_ITEM, s->items[i]);
-    proto_set_int(&m, PK_VALUE, s->vmin[i] + (int)(rnd(t) % (uint32_t)(s->vmax[i] - s->vmin[i] + 1)));
+    proto_set_int(&m, PK_VALUE,
+                  s->vmin[i] + (int)(rnd(t) % (uint32_t)(s->vmax[i] - s->vmin[i] + 1)));
     if (--c->quota == 0)
         elig_remove(t, c);
     s->quota_left--;

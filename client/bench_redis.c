@@ -84,8 +84,7 @@ static const char *line_end(const char *p, const char *end)
  * level (cap != NULL) the first three elements of an aggregate are captured
  * when they are strings; *type is the value's type byte.
  */
-static const char *resp_skip(const char *p, const char *end, int depth, struct rstr *cap,
-                             int *ncap)
+static const char *resp_skip(const char *p, const char *end, int depth, struct rstr *cap, int *ncap)
 {
     static const char *const bad = (const char *)1;
     if (p >= end)
@@ -132,7 +131,8 @@ static const char *resp_skip(const char *p, const char *end, int depth, struct r
             return next;
         long long items = (t == '%' || t == '|') ? 2 * n : n;
         for (long long i = 0; i < items; i++) {
-            next = resp_skip(next, end, depth + 1, depth == 0 ? cap : NULL, depth == 0 ? ncap : NULL);
+            next =
+                resp_skip(next, end, depth + 1, depth == 0 ? cap : NULL, depth == 0 ? ncap : NULL);
             if (!next || next == bad)
                 return next;
         }
@@ -253,8 +253,8 @@ static void rpublish(struct rconn *c);
 static void on_value(struct rconn *c, char type, struct rstr *v, int nv)
 {
     struct bench *b = g_rt->b;
-    bool message = (type == '>' || type == '*') && nv == 3 && v[0].n == 7 &&
-                   memcmp(v[0].p, "message", 7) == 0;
+    bool message =
+        (type == '>' || type == '*') && nv == 3 && v[0].n == 7 && memcmp(v[0].p, "message", 7) == 0;
     if (message) {
         b->events++;
         b->frames_in++;
