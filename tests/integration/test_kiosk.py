@@ -338,7 +338,14 @@ def walk_through_a_session(width, height):
         # Desired scores: the current mean beside the desired score, as bars.
         s.fac("next")
         s.fac("desired.set", item=0, value=9)
-        scr = k.wait_text("gewenst", "nu", "nog niet vastgesteld")
+
+        def desired_drawn(x):
+            ls = x.split("\n")
+            at = [n for n, l in enumerate(ls) if l.strip() == "Absorptievermogen"]
+            return at and at[0] + 2 < len(ls) and ls[at[0] + 2].rstrip().endswith("9")
+        # Wait for the agreed score itself: "gewenst" is on screen before it.
+        scr = k.wait(desired_drawn, what="the desired score of Absorptievermogen")
+        assert "nog niet vastgesteld" in scr, scr
         lines = scr.split("\n")
         i = next(n for n, l in enumerate(lines) if l.strip() == "Absorptievermogen")
         assert "\u2588" in lines[i + 1] and lines[i + 1].rstrip().endswith("8,0"), scr
