@@ -669,6 +669,20 @@ static int f_remove(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **a
     return CMD_REQUEST;
 }
 
+/* admit N / deny N: the answer to an observer who asks to watch. */
+static int f_observer(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
+                      struct oreq **out)
+{
+    char *end = NULL;
+    long long ticket = argc == 2 ? strtoll(argv[1], &end, 10) : 0;
+    if (argc != 2 || !end || *end || ticket < 1)
+        return usage(cx, "%s", c->type == PT_OBSERVER_ADMIT ? _("usage: admit TICKET")
+                                                            : _("usage: deny TICKET"));
+    *out = oreq_new(c->type, NULL);
+    oreq_int(*out, PK_TICKET, ticket);
+    return CMD_REQUEST;
+}
+
 static int f_select(struct cmd_ctx *cx, const struct fcmd *c, int argc, char **argv,
                     struct oreq **out)
 {
@@ -818,6 +832,10 @@ static const struct fcmd fcmds[] = {
     {"resume", NULL, "", N_("carry on after a pause"), S_ALL, f_simple, PT_RESUME_REQ},
     {"remove", NULL, N_("NAME"), N_("remove a participant"), S_ALL, f_remove, PT_REMOVE},
     {"undo", NULL, "", N_("undo the last change"), S_ALL, f_simple, PT_UNDO_REQ},
+    {"admit", NULL, N_("TICKET"), N_("let a waiting observer watch"), S_ALL, f_observer,
+     PT_OBSERVER_ADMIT},
+    {"deny", NULL, N_("TICKET"), N_("turn a waiting observer away"), S_ALL, f_observer,
+     PT_OBSERVER_DENY},
     {"end", NULL, "", N_("end the session"), S_ALL, f_simple, PT_END},
     {NULL, NULL, NULL, NULL, 0, NULL, PT__NONE},
 };

@@ -995,6 +995,11 @@ static void on_msg(void *ctx, struct lwkc *c, const struct proto_msg *m)
         }
         break;
     }
+    case PT_OBSERVER_WAITING:
+        ui_log(u, false, _("%s asks to watch as an observer: type \"admit %lld\" or \"deny %lld\""),
+               proto_str(m, PK_NAME), (long long)proto_int(m, PK_TICKET, 0),
+               (long long)proto_int(m, PK_TICKET, 0));
+        break;
     case PT_BYE: {
         int err = -(int)proto_int(m, PK_ERR, 500);
         if (err == PROTO_ERR_SHUTTING_DOWN)

@@ -128,6 +128,17 @@ static void enter_ready(struct conn *c, enum proto_client_kind kind)
     c->d->nconns_by_kind[kind]++;
 }
 
+/* Tells facilitator f that observer o asks to watch. */
+static void tell_waiting(struct conn *f, const struct conn *o)
+{
+    struct proto_msg w;
+    proto_msg_init(&w, PT_OBSERVER_WAITING);
+    proto_set_int(&w, PK_TICKET, (int64_t)o->id);
+    proto_set_str(&w, PK_NAME, o->observer_name);
+    proto_set_int(&w, PK_SESSION, o->waiting_session);
+    conn_send_msg(f, &w);
+}
+
 static void handle_hello(struct conn *c, const struct proto_msg *m, int64_t id)
 {
     struct lwkd *d = c->d;
@@ -211,6 +222,32 @@ static void handle_hello(struct conn *c, const struct proto_msg *m, int64_t id)
             return;
         }
         struct session *s = code ? engine_find_by_kiosk_code(d->engine, code) : NULL;
+        if (!s && kind == PROTO_KIND_OBSERVER && code) {
+            /* With the join code an observer waits for the facilitator's
+             * consent; the kiosk code is consent given in advance. */
+            struct session *js = engine_find_by_join_code(d->engine, code);
+            const char *name = proto_str(m, PK_NAME);
+            if (js && !name) {
+                conn_send_error(c, id, PROTO_ERR_MISSING_FIELD, "name");
+                return;
+            }
+            if (js) {
+                if (c->waiting_session) {
+                    conn_send_error(c, id, PROTO_ERR_HANDSHAKE, "already waiting");
+                    return;
+                }
+                c->waiting_session = session_id(js);
+                c->observer_name = strdup(name);
+                c->hello_id = id;
+                c->waiting_since_ms = now;
+                log_event(LOG_INFO, "observer_waiting", "conn=%llu session=%lld",
+                          (unsigned long long)c->id, (long long)session_id(js));
+                for (struct conn *f = session_members(js); f; f = f->mnext)
+                    if (f->kind == PROTO_KIND_FACILITATOR || f->kind == PROTO_KIND_ADMIN)
+                        tell_waiting(f, c);
+                return;
+            }
+        }
         if (!s) {
             join_failed(c, now);
             conn_send_error(c, id, PROTO_ERR_BAD_CREDENTIALS, "kiosk code");
@@ -224,6 +261,43 @@ static void handle_hello(struct conn *c, const struct proto_msg *m, int64_t id)
     }
     }
     refuse(c, id, PROTO_ERR_OUT_OF_RANGE, "kind");
+}
+
+/* observer.admit / observer.deny: the facilitator's answer to a waiting observer. */
+static void handle_observer_answer(struct conn *c, const struct proto_msg *m, int64_t id)
+{
+    struct lwkd *d = c->d;
+    if ((c->kind != PROTO_KIND_FACILITATOR && c->kind != PROTO_KIND_ADMIN) || !c->session) {
+        conn_send_error(c, id, PROTO_ERR_WRONG_ROLE, proto_type_name(m->type));
+        return;
+    }
+    uint64_t ticket = (uint64_t)proto_int(m, PK_TICKET, 0);
+    struct conn *o = NULL;
+    for (struct conn *x = d->conns; x; x = x->next)
+        if (x->id == ticket && x->state == CONN_HANDSHAKE &&
+            x->waiting_session == session_id(c->session))
+            o = x;
+    if (!o) {
+        conn_send_error(c, id, PROTO_ERR_NOT_FOUND, "no such observer waiting");
+        return;
+    }
+    if (m->type == PT_OBSERVER_ADMIT) {
+        o->waiting_session = 0;
+        enter_ready(o, PROTO_KIND_OBSERVER);
+        conn_join_session(o, c->session);
+        welcome(o, o->hello_id, NULL);
+        send_snapshot(o, -1, 0);
+    } else {
+        refuse(o, o->hello_id, PROTO_ERR_BAD_CREDENTIALS, "the facilitator did not admit you");
+    }
+    log_event(LOG_INFO, m->type == PT_OBSERVER_ADMIT ? "observer_admitted" : "observer_denied",
+              "conn=%llu session=%lld", (unsigned long long)ticket,
+              (long long)session_id(c->session));
+    struct proto_msg r;
+    proto_msg_init(&r, PT_OK);
+    if (id >= 0)
+        proto_set_int(&r, PK_ID, id);
+    conn_send_msg(c, &r);
 }
 
 static void handle_status(struct conn *c, int64_t id)
@@ -415,6 +489,11 @@ void dispatch_session_ready(struct conn *c, struct session *s, int64_t id, uint6
         proto_set_int(&r, PK_VERSION, st->version);
     conn_send_msg(c, &r);
     send_snapshot(c, -1, since);
+    /* A facilitator who (re)opens the session hears who is waiting to watch. */
+    if (c->kind == PROTO_KIND_FACILITATOR || c->kind == PROTO_KIND_ADMIN)
+        for (struct conn *o = c->d->conns; o; o = o->next)
+            if (o->state == CONN_HANDSHAKE && o->waiting_session == session_id(s))
+                tell_waiting(c, o);
 }
 
 void dispatch_frame(struct conn *c, const uint8_t *body, uint32_t len)
@@ -461,6 +540,10 @@ void dispatch_frame(struct conn *c, const uint8_t *body, uint32_t len)
     }
     case PT_STATUS:
         handle_status(c, id);
+        break;
+    case PT_OBSERVER_ADMIT:
+    case PT_OBSERVER_DENY:
+        handle_observer_answer(c, m, id);
         break;
     case PT_SNAPSHOT_REQ:
         if (!c->session)

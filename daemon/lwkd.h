@@ -48,6 +48,13 @@ struct conn {
     int bad_frames;
     uint32_t peer_hash;               /* source address, for join attempt limits */
     bool is_unix;
+    /* An observer waiting for the facilitator's consent (still in
+     * CONN_HANDSHAKE): the session it asked for, by id because a closed
+     * session may be freed meanwhile, its name and its hello's id. */
+    int64_t waiting_session;
+    char *observer_name; /* owned */
+    int64_t hello_id;
+    uint64_t waiting_since_ms;
 };
 
 struct lwkd_stats {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define CLOSING_GRACE_MS 3000
+#define OBSERVER_WAIT_MS 300000 /* an observer waits this long for consent */
 #define MAX_BAD_FRAMES 8
 
 struct wreq {
@@ -177,6 +178,7 @@ static void on_closed(uv_handle_t *h)
     d->nconns--;
     proto_framer_free(&c->framer);
     free(c->facilitator);
+    free(c->observer_name);
     free(c);
 }
 
@@ -640,6 +642,9 @@ void server_sweep(struct lwkd *d)
         if (c->state == CONN_CLOSING) {
             if (now - c->last_rx_ms > CLOSING_GRACE_MS)
                 conn_destroy(c);
+        } else if (c->state == CONN_HANDSHAKE && c->waiting_session) {
+            if (now - c->waiting_since_ms > OBSERVER_WAIT_MS)
+                conn_close(c, PROTO_ERR_TIMEOUT, "not admitted in time");
         } else if (c->state == CONN_HANDSHAKE &&
                    now - c->connected_ms > (uint64_t)d->cfg.handshake_timeout_ms) {
             log_event(LOG_INFO, "client_timeout", "conn=%llu limit=handshake_timeout_ms",

@@ -153,6 +153,7 @@ enum proto_kind {
     X(DURATION, "duration", PF_INT, 0, 86400)                                                      \
     X(COUNT, "count", PF_INT, 0, 9007199254740991LL)                                               \
     X(UNDO, "undo", PF_INT, 1, 9007199254740991LL)                                                 \
+    X(TICKET, "ticket", PF_INT, 1, 9007199254740991LL)                                             \
     X(ROWS, "rows", PF_MSGS, 0, 0)                                                                 \
     X(EVENTS, "events", PF_MSGS, 0, 0)                                                             \
     /* instruments, timers and the cycle (docs/cycle.md) */                                        \
@@ -251,6 +252,10 @@ enum proto_dir {
     X(ERROR, "error", PD_REPLY, R(ID, 0) R(ERR, 1) R(MSG, 0) R(LINE, 0))                          \
     X(BYE, "bye", PD_REPLY, R(ERR, 1) R(MSG, 0))                                                  \
     X(STATUS, "status", PD_REQ, )                                                                  \
+    /* an observer asking to watch, and the facilitator's answer */                               \
+    X(OBSERVER_WAITING, "observer.waiting", PD_REPLY, R(TICKET, 1) R(NAME, 1) R(SESSION, 1))      \
+    X(OBSERVER_ADMIT, "observer.admit", PD_REQ, R(TICKET, 1))                                      \
+    X(OBSERVER_DENY, "observer.deny", PD_REQ, R(TICKET, 1))                                        \
     X(SNAPSHOT_REQ, "resync", PD_REQ, R(SINCE, 0))                                                 \
     X(SNAPSHOT, "snapshot", PD_REPLY, R(ID, 0) R(SESSION, 1) R(SEQ, 1) R(SINCE, 0) R(EVENTS, 1))              \
     /* facilitator: sessions */                                                                    \
