@@ -291,4 +291,9 @@ struct option;
 int lwk_next_opt(int argc, char **argv, const char *shortopts, const struct option *extra,
                  const char *cmd, int *rc);
 
+/* Prints a JSON document (b) on stdout, ending in a newline. */
+void lwk_print_json(struct sbuf *b);
+/* Prints a reply's rows as one JSON array. */
+void lwk_print_rows_json(const struct proto_msg *m);
+
 #endif

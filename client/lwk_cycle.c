@@ -70,29 +70,6 @@ static int cycle_call(struct proto_msg *m, rpc_reply_fn fn, void *arg, const cha
     return err;
 }
 
-static void print_json(struct sbuf *b)
-{
-    fputs(b->p, stdout);
-    if (!b->len || b->p[b->len - 1] != '\n')
-        fputc('\n', stdout);
-}
-
-static void print_rows_json(const struct proto_msg *m)
-{
-    const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
-    struct sbuf b;
-    sb_init(&b);
-    sb_putc(&b, '[');
-    for (uint32_t i = 0; rows && i < rows->n; i++) {
-        if (i)
-            sb_putc(&b, ',');
-        json_msg(&b, &rows->p[i]);
-    }
-    sb_putc(&b, ']');
-    print_json(&b);
-    sb_free(&b);
-}
-
 static const char *str_or(const struct proto_msg *m, enum proto_key k, const char *dflt)
 {
     const char *s = proto_str(m, k);
@@ -113,7 +90,7 @@ static void print_actions(void *arg, const struct proto_msg *m)
 {
     (void)arg;
     if (lwk_g.json) {
-        print_rows_json(m);
+        lwk_print_rows_json(m);
         return;
     }
     const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
@@ -198,7 +175,7 @@ static void print_updated(void *arg, const struct proto_msg *m)
         struct sbuf b;
         sb_init(&b);
         json_msg(&b, m);
-        print_json(&b);
+        lwk_print_json(&b);
         sb_free(&b);
         return;
     }
@@ -264,7 +241,7 @@ static void print_history(void *arg, const struct proto_msg *m)
 {
     (void)arg;
     if (lwk_g.json) {
-        print_rows_json(m);
+        lwk_print_rows_json(m);
         return;
     }
     const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
@@ -326,7 +303,7 @@ static void print_due(void *arg, const struct proto_msg *m)
 {
     (void)arg;
     if (lwk_g.json) {
-        print_rows_json(m);
+        lwk_print_rows_json(m);
         return;
     }
     const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;

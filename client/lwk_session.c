@@ -11,12 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void print_json(struct sbuf *b)
-{
-    fputs(b->p, stdout);
-    if (!b->len || b->p[b->len - 1] != '\n')
-        fputc('\n', stdout);
-}
 
 /* ---- status -------------------------------------------------------------- */
 
@@ -26,7 +20,7 @@ static void print_status(void *arg, const struct proto_msg *m)
         struct sbuf b;
         sb_init(&b);
         json_msg(&b, m);
-        print_json(&b);
+        lwk_print_json(&b);
         sb_free(&b);
         return;
     }
@@ -90,17 +84,7 @@ static void print_rows(void *arg, const struct proto_msg *m)
     const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
     uint32_t n = rows ? rows->n : 0;
     if (lwk_g.json) {
-        struct sbuf b;
-        sb_init(&b);
-        sb_putc(&b, '[');
-        for (uint32_t i = 0; i < n; i++) {
-            if (i)
-                sb_putc(&b, ',');
-            json_msg(&b, &rows->p[i]);
-        }
-        sb_putc(&b, ']');
-        print_json(&b);
-        sb_free(&b);
+        lwk_print_rows_json(m);
         return;
     }
     if (!n) {
@@ -294,7 +278,7 @@ int cmd_admin(int argc, char **argv)
                 sb_puts(&b, ",\"token\":");
                 json_str(&b, out.token);
                 sb_puts(&b, "}");
-                print_json(&b);
+                lwk_print_json(&b);
                 sb_free(&b);
             } else {
                 printf(_("Facilitator %s created. Their token, shown only this once:\n\n"), name);
@@ -480,7 +464,7 @@ static int session_new(int argc, char **argv)
         json_str(&b, st->instrument);
         sb_printf(&b, ",\"min_reveal\":%d,\"auto_reveal\":%s}", st->min_reveal,
                   st->auto_reveal ? "true" : "false");
-        print_json(&b);
+        lwk_print_json(&b);
         sb_free(&b);
     } else {
         printf(_("Session %lld is open for team %s.\n\n"), (long long)id, team);
@@ -503,17 +487,7 @@ static void list_sessions(void *arg, const struct proto_msg *m)
     const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
     uint32_t n = rows ? rows->n : 0;
     if (lwk_g.json) {
-        struct sbuf b;
-        sb_init(&b);
-        sb_putc(&b, '[');
-        for (uint32_t i = 0; i < n; i++) {
-            if (i)
-                sb_putc(&b, ',');
-            json_msg(&b, &rows->p[i]);
-        }
-        sb_putc(&b, ']');
-        print_json(&b);
-        sb_free(&b);
+        lwk_print_rows_json(m);
         return;
     }
     if (!n) {
@@ -609,7 +583,7 @@ void lwk_print_reply(void *arg, const struct proto_msg *m)
     sb_init(&b);
     if (lwk_g.json) {
         json_msg(&b, m);
-        print_json(&b);
+        lwk_print_json(&b);
     } else {
         for (int k = 0; k < PK__COUNT; k++) {
             if (k == PK_ID || !proto_has(m, (enum proto_key)k))
@@ -766,7 +740,7 @@ int cmd_show(int argc, char **argv)
     sb_init(&b);
     if (lwk_g.json) {
         view_json(&b, rpc_state(r), true, 0);
-        print_json(&b);
+        lwk_print_json(&b);
     } else {
         lwk_color_init(1);
         view_render(&b, rpc_state(r), true, 0, 100);

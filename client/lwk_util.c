@@ -777,3 +777,27 @@ int lwk_next_opt(int argc, char **argv, const char *shortopts, const struct opti
             return c;
     }
 }
+
+/* JSON on stdout, one document ending in a newline. */
+void lwk_print_json(struct sbuf *b)
+{
+    fputs(b->p, stdout);
+    if (!b->len || b->p[b->len - 1] != '\n')
+        fputc('\n', stdout);
+}
+
+void lwk_print_rows_json(const struct proto_msg *m)
+{
+    const struct proto_msgs *rows = proto_has(m, PK_ROWS) ? &m->v[PK_ROWS].m : NULL;
+    struct sbuf b;
+    sb_init(&b);
+    sb_putc(&b, '[');
+    for (uint32_t i = 0; rows && i < rows->n; i++) {
+        if (i)
+            sb_putc(&b, ',');
+        json_msg(&b, &rows->p[i]);
+    }
+    sb_putc(&b, ']');
+    lwk_print_json(&b);
+    sb_free(&b);
+}
