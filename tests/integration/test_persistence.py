@@ -79,6 +79,18 @@ def check_db_has_what_clients_saw(db, sid, clients):
     return evs
 
 
+def store_events(db, events):
+    """lwk.store_events as lwkd calls it, for (session, seq, kind, data)
+    tuples; returns "stored|rejected"."""
+    arr = lambda xs, t: "ARRAY[%s]::%s[]" % (", ".join(xs), t)  # noqa: E731
+    sql = "SELECT stored, rejected FROM lwk.store_events(%s, %s, %s, %s, %s)" % (
+        arr([str(e[0]) for e in events], "bigint"), arr([str(e[1]) for e in events], "bigint"),
+        arr(["'%s'" % e[2] for e in events], "text"),
+        arr(["'\\x%s'" % msgpack.packb(e[3]).hex() for e in events], "bytea"),
+        arr(["'%s'" % json.dumps(e[3]) for e in events], "jsonb"))
+    return db.psql(sql, user="lwkd")
+
+
 def rows(db, sql):
     """Rows of a query as tuples of text (NULL: "")."""
     return [tuple(r.split("|")) for r in db.psql(sql).splitlines()]
@@ -259,14 +271,7 @@ def store_events_sets_aside_what_cannot_be_stored():
     db = Database()
     unit = make_team(db)
     try:
-        def call(events):
-            arr = lambda xs, t: "ARRAY[%s]::%s[]" % (", ".join(xs), t)  # noqa: E731
-            sql = "SELECT stored, rejected FROM lwk.store_events(%s, %s, %s, %s, %s)" % (
-                arr([str(e[0]) for e in events], "bigint"), arr([str(e[1]) for e in events], "bigint"),
-                arr(["'%s'" % e[2] for e in events], "text"),
-                arr(["'\\x%s'" % msgpack.packb(e[3]).hex() for e in events], "bytea"),
-                arr(["'%s'" % json.dumps(e[3]) for e in events], "jsonb"))
-            return db.psql(sql, user="lwkd")
+        call = lambda events: store_events(db, events)  # noqa: E731
 
         def created(sid, unit_id):
             d = {"t": "session.created", "seq": 1, "session": sid, "team": "T",
@@ -291,6 +296,69 @@ def store_events_sets_aside_what_cannot_be_stored():
            [("1", "A")])
         eq(rows(db, "SELECT team_id, last_seq, instrument_version_id FROM lwk.sessions"),
            [(str(unit), "3", "1")])
+    finally:
+        db.drop()
+
+
+def batch_projection_equals_event_by_event():
+    """sql/021 projects the common kinds of a batch as sets: the tables must
+    hold exactly what storing the same events one at a time gives, for a
+    clean batch (set path) and for one with a score the table refuses (the
+    whole batch again event by event, that one score recorded)."""
+    db = Database()
+    unit = make_team(db)
+    try:
+        def events(sid, bad):
+            t0 = 1790000000000
+            ev = [("session.created", {"session": sid, "team": "T", "unit": unit,
+                                       "instrument": "lwk-meting", "min_reveal": 1, "rows": []}),
+                  ("joined", {"pid": 1, "name": "A"}), ("joined", {"pid": 2, "name": "B"}),
+                  ("joined", {"pid": 3, "name": "C"}),
+                  ("phase", {"phase": "score", "item": 0, "round": 1}),
+                  ("scored", {"pid": 1, "item": 0, "round": 1, "value": 5}),
+                  ("scored", {"pid": 1, "item": 0, "round": 1, "value": 11 if bad else 4}),
+                  ("scored", {"pid": 1, "item": 0, "round": 1, "value": 7}),
+                  ("presence", {"pid": 2, "online": False}),
+                  ("scored", {"pid": 2, "item": 0, "round": 1, "value": 6}),
+                  ("scored", {"pid": 3, "item": 0, "round": 1, "value": 8}),
+                  ("revealed", {"item": 0, "round": 1, "values": [1, 7, 2, 6, 3, 8]}),
+                  ("phase", {"phase": "explain", "item": 0, "round": 1}),
+                  ("keyword.added", {"kid": 1, "pid": 1, "item": 0, "text": "tijd"}),
+                  ("keyword.added", {"kid": 2, "pid": 2, "item": 0, "text": "ruimte"}),
+                  ("keyword.removed", {"kid": 1}),
+                  ("round", {"item": 1, "round": 1}),
+                  ("scored", {"pid": 2, "item": 1, "round": 1, "value": 9}),
+                  ("scored", {"pid": 3, "item": 1, "round": 1, "value": 3}),
+                  ("scored", {"pid": 2, "item": 1, "round": 1, "value": 2}),
+                  ("joined", {"pid": 1, "name": "A"}),
+                  ("removed", {"pid": 3})]
+            out = []
+            for seq, (kind, d) in enumerate(ev, 1):
+                d = dict(d, t=kind, seq=seq, ts=t0 + 1000 * seq)
+                out.append((sid, seq, kind, d))
+            return out
+
+        for bad, whole, single in ((False, 31, 32), (True, 33, 34)):
+            assert store_events(db, events(whole, bad)) == "22|0"
+            for e in events(single, bad):
+                assert store_events(db, [e]) == "1|0"
+            for table, cols in (("participants", "pid, display_name, joined_at, removed"),
+                                ("score_rounds", "item, round, opened_at, revealed_at"),
+                                ("scores", "item, round, pid, value, updated_at"),
+                                ("keywords", "kid, pid, item, text, deleted, created_at, updated_at"),
+                                ("projection_errors", "seq, kind, sqlstate"),
+                                ("sessions", "status, last_seq")):
+                key = "id" if table == "sessions" else "session_id"
+                q = "SELECT %s FROM lwk.%s WHERE %s = %%d ORDER BY %s" % (cols, table, key, cols)
+                got, want = rows(db, q % whole), rows(db, q % single)
+                eq(got, want)
+                assert got or (table == "projection_errors" and not bad), table
+            eq(rows(db, "SELECT item, round, pid, value FROM lwk.scores WHERE session_id = %d "
+                        "ORDER BY 1, 2, 3" % whole),
+               [("0", "1", "1", "7"), ("0", "1", "2", "6"), ("0", "1", "3", "8"),
+                ("1", "1", "2", "2"), ("1", "1", "3", "3")])
+            eq(rows(db, "SELECT seq, kind FROM lwk.projection_errors WHERE session_id = %d" % whole),
+               [("7", "scored")] if bad else [])
     finally:
         db.drop()
 
@@ -671,6 +739,7 @@ if __name__ == "__main__":
     run([
         complete_session_is_stored_field_by_field,
         store_events_sets_aside_what_cannot_be_stored,
+        batch_projection_equals_event_by_event,
         kill_9_in_a_burst_loses_no_acknowledged_score,
         database_stopped_ten_seconds_under_load,
         database_frozen_under_load,
