@@ -31,6 +31,7 @@
 #include "frame.h"
 #include "instrument.h"
 #include "state.h"
+#include "strmap.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -114,6 +115,7 @@ struct session {
     /* Restored: stored ts may come from another clock (a reboot), so the
      * idle time counts from the first tick after the restore. */
     bool idle_from_tick;
+    bool coded; /* its codes may be in e->codes */
     void *userdata;
 };
 
@@ -122,6 +124,11 @@ struct engine {
     struct engine_sink sink;
     struct session **sessions; /* open and closed, until released */
     int n_sessions, cap_sessions;
+    /* Indexes (new_code, restore_code, index_applied and session_free keep
+     * them in step): the join and kiosk codes of every open session, and the
+     * resume token of every participant of every session held, open or
+     * closed. Both map to the session. */
+    struct strmap codes, resumes;
     uint64_t now_ms; /* latest time seen */
 };
 
@@ -192,11 +199,11 @@ static bool secret_equal(const char *a, const char *b, size_t n)
 
 static bool code_in_use(const struct engine *e, const char *code)
 {
-    for (int i = 0; i < e->n_sessions; i++) {
-        const struct session *s = e->sessions[i];
+    struct strmap_iter it;
+    for (const struct session *s = strmap_first(&e->codes, code, &it); s;
+         s = strmap_next(&e->codes, &it))
         if (!s->st.closed && (!strcmp(s->join_code, code) || !strcmp(s->kiosk_code, code)))
             return true;
-    }
     return false;
 }
 
@@ -244,12 +251,12 @@ static bool normalize_code(const char *in, char out[CODE_LEN + 1])
 
 static bool resume_in_use(const struct engine *e, const char *token)
 {
-    for (int i = 0; i < e->n_sessions; i++) {
-        const struct session_state *st = &e->sessions[i]->st;
-        for (int p = 0; p < st->n_participants; p++)
-            if (st->participants[p].resume && !strcmp(st->participants[p].resume, token))
+    struct strmap_iter it;
+    for (const struct session *s = strmap_first(&e->resumes, token, &it); s;
+         s = strmap_next(&e->resumes, &it))
+        for (int p = 0; p < s->st.n_participants; p++)
+            if (s->st.participants[p].resume && !strcmp(s->st.participants[p].resume, token))
                 return true;
-    }
     return false;
 }
 
@@ -295,15 +302,73 @@ static int make_session_id(const struct engine *e, int64_t *id)
 struct engine *engine_new(const struct engine_limits *limits, struct engine_sink sink)
 {
     struct engine *e = calloc(1, sizeof(*e));
-    if (!e)
+    uint64_t seed[2];
+    if (!e || random_bytes(seed, sizeof(seed)) < 0) {
+        free(e);
         return NULL;
+    }
     e->lim = *limits;
     e->sink = sink;
+    strmap_init(&e->codes, seed[0]);
+    strmap_init(&e->resumes, seed[1]);
     return e;
+}
+
+/* Gives s a fresh code in field and indexes it. */
+static int new_code(struct session *s, char field[CODE_LEN + 1])
+{
+    if (strmap_reserve(&s->e->codes, 1) < 0)
+        return PROTO_ERR_INTERNAL;
+    int rc = make_code(s->e, field);
+    if (rc == 0) {
+        (void)strmap_add(&s->e->codes, field, s); /* room reserved: cannot fail */
+        s->coded = true;
+    }
+    return rc;
+}
+
+/* A restored session's stored code, unless another open session took it. */
+static int restore_code(struct session *s, const char *stored, char field[CODE_LEN + 1])
+{
+    char c[CODE_LEN + 1];
+    if (!stored || !normalize_code(stored, c) || code_in_use(s->e, c))
+        return new_code(s, field);
+    if (strmap_add(&s->e->codes, c, s) < 0)
+        return PROTO_ERR_INTERNAL;
+    memcpy(field, c, sizeof(c));
+    s->coded = true;
+    return 0;
+}
+
+/* A closed or released session's codes are free for new sessions again. */
+static void unindex_codes(struct session *s)
+{
+    if (!s->coded)
+        return;
+    strmap_del(&s->e->codes, s->join_code, s);
+    strmap_del(&s->e->codes, s->kiosk_code, s);
+    s->coded = false;
+}
+
+/* Keeps the indexes in step with the event just applied to s. A joined
+ * event's room was reserved before it was applied. */
+static void index_applied(struct session *s, enum proto_type type)
+{
+    if (type == PT_EV_JOINED) {
+        const char *r = s->st.participants[s->st.n_participants - 1].resume;
+        if (r)
+            (void)strmap_add(&s->e->resumes, r, s);
+    }
+    if (s->st.closed)
+        unindex_codes(s);
 }
 
 static void session_free(struct session *s)
 {
+    unindex_codes(s);
+    for (int p = 0; p < s->st.n_participants; p++)
+        if (s->st.participants[p].resume)
+            strmap_del(&s->e->resumes, s->st.participants[p].resume, s);
     for (size_t i = 0; i < s->n_log; i++) {
         if (s->log[i].pub != s->log[i].full)
             engine_frame_unref(s->log[i].pub);
@@ -320,6 +385,9 @@ void engine_free(struct engine *e)
 {
     if (!e)
         return;
+    /* Empty indexes first: the sessions then have nothing to take out. */
+    strmap_free(&e->codes);
+    strmap_free(&e->resumes);
     for (int i = 0; i < e->n_sessions; i++)
         session_free(e->sessions[i]);
     free(e->sessions);
@@ -345,16 +413,20 @@ struct session *engine_find(struct engine *e, int64_t id)
     return NULL;
 }
 
+/*
+ * The index narrows the search to the open sessions whose code hashes like
+ * c; the match itself stays constant-time. The hash is keyed per engine, so
+ * a lookup's timing tells a guesser at most how crowded an unknown bucket is.
+ */
 static struct session *find_by_code(struct engine *e, const char *code, bool kiosk)
 {
     char c[CODE_LEN + 1];
     if (!normalize_code(code, c))
         return NULL;
-    for (int i = 0; i < e->n_sessions; i++) {
-        struct session *s = e->sessions[i];
+    struct strmap_iter it;
+    for (struct session *s = strmap_first(&e->codes, c, &it); s; s = strmap_next(&e->codes, &it))
         if (!s->st.closed && secret_equal(kiosk ? s->kiosk_code : s->join_code, c, CODE_LEN))
             return s;
-    }
     return NULL;
 }
 
@@ -529,6 +601,8 @@ static int emit(struct session *s, struct proto_msg *ev)
         rc = frame_of(&pub, &pf);
     if (rc == 0)
         rc = log_reserve(s);
+    if (rc == 0 && ev->type == PT_EV_JOINED && strmap_reserve(&e->resumes, 1) < 0)
+        rc = PROTO_ERR_INTERNAL;
     if (rc == 0 && state_apply(&s->st, ev) < 0)
         rc = PROTO_ERR_INTERNAL; /* the request was validated: a bug here */
     if (rc < 0) {
@@ -536,6 +610,7 @@ static int emit(struct session *s, struct proto_msg *ev)
         engine_frame_unref(pf);
         return rc;
     }
+    index_applied(s, ev->type);
     if (!pf)
         pf = ff;
     s->log[s->n_log++] = (struct log_entry){s->st.seq, ev->type, ff, pf, owner, fac_full};
@@ -809,13 +884,9 @@ int engine_session_start(struct engine *e, const struct proto_msg *req, const ch
     }
     rc = make_session_id(e, &s->id);
     if (rc == 0)
-        rc = make_code(e, s->join_code);
-    if (rc == 0) {
-        /* Not yet in use by this session's join code either. */
-        do
-            rc = make_code(e, s->kiosk_code);
-        while (rc == 0 && !strcmp(s->kiosk_code, s->join_code));
-    }
+        rc = new_code(s, s->join_code);
+    if (rc == 0) /* the join code is in the index: the kiosk code differs from it */
+        rc = new_code(s, s->kiosk_code);
     if (rc < 0) {
         session_unalloc(e, s);
         free(plan);
@@ -943,8 +1014,10 @@ int engine_rejoin(struct engine *e, const char *resume, struct session **out, in
     size_t len = resume ? strlen(resume) : 0;
     if (len == 0)
         return PROTO_ERR_BAD_CREDENTIALS;
-    for (int i = 0; i < e->n_sessions; i++) {
-        struct session *s = e->sessions[i];
+    /* As with codes: the index picks the sessions, secret_equal the match. */
+    struct strmap_iter it;
+    for (struct session *s = strmap_first(&e->resumes, resume, &it); s;
+         s = strmap_next(&e->resumes, &it)) {
         for (int p = 0; p < s->st.n_participants; p++) {
             const struct state_participant *sp = &s->st.participants[p];
             if (!sp->resume || strlen(sp->resume) != len || !secret_equal(sp->resume, resume, len))
@@ -2536,6 +2609,11 @@ int engine_restore_event(struct engine *e, int64_t id, const uint8_t *body, size
             rc = frame_of(&pub, &pf);
         if (rc == 0)
             rc = log_reserve(s);
+        /* Room in the indexes first, so that nothing fails once applied. */
+        if (rc == 0 && ev->type == PT_EV_CREATED && strmap_reserve(&e->codes, 2) < 0)
+            rc = PROTO_ERR_INTERNAL;
+        if (rc == 0 && ev->type == PT_EV_JOINED && strmap_reserve(&e->resumes, 1) < 0)
+            rc = PROTO_ERR_INTERNAL;
         if (rc == 0)
             rc = state_apply(&s->st, ev);
     }
@@ -2546,18 +2624,14 @@ int engine_restore_event(struct engine *e, int64_t id, const uint8_t *body, size
         s->log_bytes += ff->len;
         s->idle_from_tick = true;
         if (ev->type == PT_EV_CREATED) {
-            /* The codes come back with the session, unless another live one took them. */
-            const char *jc = proto_str(ev, PK_JOIN_CODE), *kc = proto_str(ev, PK_KIOSK_CODE);
-            char c[CODE_LEN + 1];
-            if (jc && normalize_code(jc, c) && !code_in_use(e, c))
-                memcpy(s->join_code, c, sizeof(c));
-            else if (make_code(e, s->join_code) < 0)
-                rc = PROTO_ERR_INTERNAL;
-            if (kc && normalize_code(kc, c) && !code_in_use(e, c) && strcmp(c, s->join_code))
-                memcpy(s->kiosk_code, c, sizeof(c));
-            else if (rc == 0 && make_code(e, s->kiosk_code) < 0)
-                rc = PROTO_ERR_INTERNAL;
+            /* The codes come back with the session, unless another live one
+             * took them (the join code is indexed before the kiosk code is
+             * checked, so the two differ). */
+            rc = restore_code(s, proto_str(ev, PK_JOIN_CODE), s->join_code);
+            if (rc == 0)
+                rc = restore_code(s, proto_str(ev, PK_KIOSK_CODE), s->kiosk_code);
         }
+        index_applied(s, ev->type);
     } else {
         engine_frame_unref(ff);
         engine_frame_unref(pf);

@@ -1874,6 +1874,157 @@ static void restored_session_idles_from_the_first_tick(void **state)
     engine_free(e2);
 }
 
+/* ---- the code and token indexes ---------------------------------------- */
+
+#define MANY 150
+
+static void codes_and_tokens_are_found_through_close_and_release(void **state)
+{
+    struct harness *h = *state;
+    h->lim.max_sessions = 4 * MANY;
+    engine_set_limits(h->e, &h->lim);
+    static struct session *ss[MANY];
+    static int64_t ids[MANY];
+    static char tok[MANY][3][40];
+    for (int i = 0; i < MANY; i++) {
+        ss[i] = new_session(h, 3, false);
+        ids[i] = session_id(ss[i]);
+        for (int p = 0; p < 3; p++) {
+            int pid;
+            const char *r;
+            assert_int_equal(engine_join(h->e, ss[i], names[p], &pid, &r), 0);
+            assert_int_equal(pid, p + 1);
+            snprintf(tok[i][p], sizeof(tok[i][p]), "%s", r);
+        }
+    }
+    struct session *back;
+    int pid;
+    for (int i = 0; i < MANY; i++) {
+        assert_ptr_equal(engine_find_by_join_code(h->e, session_join_code(ss[i])), ss[i]);
+        assert_ptr_equal(engine_find_by_kiosk_code(h->e, session_kiosk_code(ss[i])), ss[i]);
+        for (int p = 0; p < 3; p++) {
+            assert_int_equal(engine_rejoin(h->e, tok[i][p], &back, &pid), 0);
+            assert_ptr_equal(back, ss[i]);
+            assert_int_equal(pid, p + 1);
+        }
+    }
+    /* Closed: the codes are free again, the tokens say "closed". */
+    for (int i = 0; i < MANY; i += 2)
+        ok1(h, ss[i], FAC, REQ(PT_END), PT_EV_CLOSED);
+    for (int i = 0; i < MANY; i++) {
+        bool open = i % 2;
+        assert_ptr_equal(engine_find_by_join_code(h->e, session_join_code(ss[i])),
+                         open ? ss[i] : NULL);
+        assert_ptr_equal(engine_find_by_kiosk_code(h->e, session_kiosk_code(ss[i])),
+                         open ? ss[i] : NULL);
+        assert_int_equal(engine_rejoin(h->e, tok[i][1], &back, &pid),
+                         open ? 0 : PROTO_ERR_CLOSED);
+    }
+    /* New sessions' codes differ from every open session's. */
+    static struct session *more[MANY / 3];
+    for (int i = 0; i < MANY / 3; i++)
+        more[i] = session_with(h, 1);
+    int n_codes = 0;
+    static const char *codes[2 * (MANY + MANY / 3)];
+    for (int i = 1; i < MANY; i += 2) {
+        codes[n_codes++] = session_join_code(ss[i]);
+        codes[n_codes++] = session_kiosk_code(ss[i]);
+    }
+    for (int i = 0; i < MANY / 3; i++) {
+        assert_ptr_equal(engine_find_by_join_code(h->e, session_join_code(more[i])), more[i]);
+        codes[n_codes++] = session_join_code(more[i]);
+        codes[n_codes++] = session_kiosk_code(more[i]);
+    }
+    for (int a = 0; a < n_codes; a++)
+        for (int b = a + 1; b < n_codes; b++)
+            assert_string_not_equal(codes[a], codes[b]);
+    /* Released: the tokens are gone with the session. The tick closes the
+     * open ones (idle), and releases those closed an idle time ago. */
+    engine_tick(h->e, h->now + 61 * 60000);
+    for (int i = 0; i < MANY; i++) {
+        bool was_open = i % 2;
+        assert_true(was_open == (engine_find(h->e, ids[i]) != NULL));
+        for (int p = 0; p < 3; p++)
+            assert_int_equal(engine_rejoin(h->e, tok[i][p], &back, &pid),
+                             was_open ? PROTO_ERR_CLOSED : PROTO_ERR_BAD_CREDENTIALS);
+    }
+    drop_events(h); /* a new session may take a released one's address */
+    struct session *late = session_with(h, 2);
+    assert_ptr_equal(engine_find_by_join_code(h->e, session_join_code(late)), late);
+    assert_ptr_equal(engine_find_by_kiosk_code(h->e, session_kiosk_code(late)), late);
+    assert_int_equal(engine_rejoin(h->e, ST(late)->participants[1].resume, &back, &pid), 0);
+    assert_ptr_equal(back, late);
+}
+
+/* s's session.created body, with other codes in it. The caller frees it. */
+static uint8_t *created_with_codes(struct harness *h, struct session *s, const char *join,
+                                   const char *kiosk, size_t *len)
+{
+    for (int i = 0; i < h->n; i++) {
+        if (h->ev[i].s != s || h->ev[i].type != PT_EV_CREATED)
+            continue;
+        struct proto_msg *m;
+        assert_int_equal(proto_decode(h->ev[i].full->data + 4, h->ev[i].full->len - 4, true, &m,
+                                      NULL),
+                         0);
+        proto_set_str(m, PK_JOIN_CODE, join);
+        proto_set_str(m, PK_KIOSK_CODE, kiosk);
+        uint8_t *body;
+        assert_int_equal(proto_encode(m, &body, len), 0);
+        proto_msg_free(m);
+        return body;
+    }
+    fail_msg("no session.created");
+    return NULL;
+}
+
+static void restored_codes_another_session_holds_are_replaced(void **state)
+{
+    struct harness *h = *state;
+    struct session *a = session_with(h, 1), *b = session_with(h, 2), *c = session_with(h, 0);
+    char b_join[16];
+    snprintf(b_join, sizeof(b_join), "%s", session_join_code(b));
+    struct engine *e2 = engine_new(&h->lim, (struct engine_sink){NULL, NULL});
+    replay(e2, h, a);
+    struct session *a2 = engine_find(e2, session_id(a));
+    /* b comes back with a's codes: a keeps them, b gets new ones */
+    size_t len;
+    uint8_t *body = created_with_codes(h, b, session_join_code(a), session_kiosk_code(a), &len);
+    assert_int_equal(engine_restore_event(e2, session_id(b), body, len), 0);
+    free(body);
+    for (int i = 0; i < h->n; i++)
+        if (h->ev[i].s == b && h->ev[i].type != PT_EV_CREATED)
+            assert_int_equal(engine_restore_event(e2, session_id(b), h->ev[i].full->data + 4,
+                                                  h->ev[i].full->len - 4),
+                             0);
+    struct session *b2 = engine_find(e2, session_id(b));
+    assert_non_null(b2);
+    assert_string_equal(session_join_code(a2), session_join_code(a));
+    assert_string_not_equal(session_join_code(b2), session_join_code(a));
+    assert_string_not_equal(session_kiosk_code(b2), session_kiosk_code(a));
+    assert_string_not_equal(session_kiosk_code(b2), session_join_code(b2));
+    assert_ptr_equal(engine_find_by_join_code(e2, session_join_code(a)), a2);
+    assert_ptr_equal(engine_find_by_kiosk_code(e2, session_kiosk_code(a)), a2);
+    assert_ptr_equal(engine_find_by_join_code(e2, session_join_code(b2)), b2);
+    assert_ptr_equal(engine_find_by_kiosk_code(e2, session_kiosk_code(b2)), b2);
+    struct session *back;
+    int pid;
+    assert_int_equal(engine_rejoin(e2, ST(b)->participants[1].resume, &back, &pid), 0);
+    assert_ptr_equal(back, b2);
+    assert_int_equal(pid, 2);
+    /* c's stored kiosk code is its own join code: the join code keeps it */
+    body = created_with_codes(h, c, b_join, b_join, &len);
+    assert_int_equal(engine_restore_event(e2, session_id(c), body, len), 0);
+    free(body);
+    struct session *c2 = engine_find(e2, session_id(c));
+    assert_string_equal(session_join_code(c2), b_join);
+    assert_string_not_equal(session_kiosk_code(c2), b_join);
+    assert_ptr_equal(engine_find_by_join_code(e2, b_join), c2);
+    assert_ptr_equal(engine_find_by_kiosk_code(e2, session_kiosk_code(c2)), c2);
+    assert_null(engine_find_by_kiosk_code(e2, b_join));
+    engine_free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1908,6 +2059,8 @@ int main(void)
         TEST(restore_rebuilds_the_same_state_from_full_events),
         TEST(restore_refuses_garbage_and_gaps),
         TEST(restored_session_idles_from_the_first_tick),
+        TEST(codes_and_tokens_are_found_through_close_and_release),
+        TEST(restored_codes_another_session_holds_are_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * test_frame.c: the streaming frame decoder and the message codec's
  * framing: any byte split of a stream yields the same messages; oversize
- * and empty frames are rejected from the header alone.
+ * and empty frames are rejected from the header alone; the framer keeps no
+ * buffer while nothing is pending, and no pointer into input it has drained.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,7 +62,11 @@ static void check_three(const uint8_t **bodies, const uint32_t *lens, int n)
     }
 }
 
-/* Feeds the stream cut at one offset (and then byte by byte from there). */
+/*
+ * Feeds the stream cut at one offset (and then byte by byte from there).
+ * Each piece comes from a scratch buffer that is scribbled over once the
+ * framer is drained, as a reader's buffer is by its next read.
+ */
 static void feed_split(const uint8_t *s, size_t len, size_t cut, int bytewise)
 {
     struct proto_framer f;
@@ -71,9 +76,11 @@ static void feed_split(const uint8_t *s, size_t len, size_t cut, int bytewise)
     uint32_t lens[3];
     int n = 0;
     size_t pos = 0;
+    uint8_t *scratch = malloc(len);
     while (pos < len) {
         size_t step = pos < cut ? cut - pos : (bytewise ? 1 : len - pos);
-        assert_int_equal(proto_framer_feed(&f, s + pos, step), 0);
+        memcpy(scratch, s + pos, step);
+        assert_int_equal(proto_framer_feed(&f, scratch, step), 0);
         pos += step;
         const uint8_t *b;
         uint32_t l;
@@ -86,11 +93,14 @@ static void feed_split(const uint8_t *s, size_t len, size_t cut, int bytewise)
             lens[n++] = l;
         }
         assert_int_equal(rc, 0);
+        memset(scratch, 0xee, len);
     }
     assert_int_equal(proto_framer_pending(&f), 0);
+    assert_null(f.buf); /* nothing pending: nothing held */
     check_three(bodies, lens, n);
     for (int i = 0; i < n; i++)
         free(copies[i]);
+    free(scratch);
     proto_framer_free(&f);
 }
 
@@ -172,6 +182,96 @@ static void bad_header_behind_a_good_frame_still_yields_the_good_one(void **stat
     free(s);
 }
 
+static void idle_framer_holds_no_buffer(void **state)
+{
+    size_t len;
+    uint8_t *s = make_stream(&len);
+    uint32_t first = proto_get_u32be(s) + 4;
+    struct proto_framer f;
+    proto_framer_init(&f, 1024);
+    const uint8_t *b;
+    uint32_t l;
+    /* Whole frames are read in place: nothing is ever allocated. */
+    assert_int_equal(proto_framer_feed(&f, s, len), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+        assert_true(b > s && b < s + len);
+    }
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_null(f.buf);
+    assert_int_equal(f.cap, 0);
+    assert_null(f.in);
+
+    /* A frame cut in two: only its first piece is kept, until it is whole. */
+    assert_int_equal(proto_framer_feed(&f, s, first - 3), 0);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_non_null(f.buf);
+    assert_int_equal(f.len - f.off, first - 3);
+    assert_int_equal(proto_framer_pending(&f), first - 3);
+    assert_null(f.in);
+    /* The rest completes it, and the frames behind it are read in place. */
+    assert_int_equal(proto_framer_feed(&f, s + first - 3, len - first + 3), 0);
+    assert_true(f.len - f.off == first); /* only the lacking 3 bytes were copied */
+    assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+    assert_int_equal(l, first - 4);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+    assert_null(f.buf); /* consumed, so released */
+    assert_true(b > s && b < s + len);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_null(f.buf);
+    assert_int_equal(proto_framer_pending(&f), 0);
+
+    /* A header cut after two bytes: the same, in three steps. */
+    assert_int_equal(proto_framer_feed(&f, s, 2), 0);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_int_equal(proto_framer_feed(&f, s + 2, 2), 0);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_int_equal(proto_framer_feed(&f, s + 4, len - 4), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_null(f.buf);
+    proto_framer_free(&f);
+    free(s);
+}
+
+static void input_fed_twice_before_draining_is_kept(void **state)
+{
+    size_t len;
+    uint8_t *s = make_stream(&len);
+    uint32_t first = proto_get_u32be(s) + 4;
+    uint8_t *one = malloc(len), *two = malloc(len);
+    memcpy(one, s, first + 2);
+    memcpy(two, s + first + 2, len - first - 2);
+    struct proto_framer f;
+    proto_framer_init(&f, 1024);
+    assert_int_equal(proto_framer_feed(&f, one, first + 2), 0);
+    assert_int_equal(proto_framer_feed(&f, two, len - first - 2), 0);
+    /* The first input may go once the second feed has returned. */
+    memset(one, 0xee, len);
+    assert_int_equal(proto_framer_pending(&f), len);
+    uint8_t *copies[3];
+    const uint8_t *bodies[3], *b;
+    uint32_t lens[3], l;
+    for (int i = 0; i < 3; i++) { /* a body lasts until the next call */
+        assert_int_equal(proto_framer_next(&f, &b, &l), 1);
+        copies[i] = malloc(l);
+        memcpy(copies[i], b, l);
+        bodies[i] = copies[i];
+        lens[i] = l;
+    }
+    check_three(bodies, lens, 3);
+    assert_int_equal(proto_framer_next(&f, &b, &l), 0);
+    assert_null(f.buf);
+    for (int i = 0; i < 3; i++)
+        free(copies[i]);
+    proto_framer_free(&f);
+    free(one);
+    free(two);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +280,8 @@ int main(void)
         cmocka_unit_test(frame_at_the_limit_passes_one_past_fails),
         cmocka_unit_test(empty_frame_is_malformed),
         cmocka_unit_test(bad_header_behind_a_good_frame_still_yields_the_good_one),
+        cmocka_unit_test(idle_framer_holds_no_buffer),
+        cmocka_unit_test(input_fed_twice_before_draining_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
