@@ -9,15 +9,16 @@
 --     instead of entering PL/pgSQL for every event to return at once.
 --   * Events the projection has nothing to do for (presence, turns, turn,
 --     notice, session.created) are not passed to project_event at all.
---   * The kinds nearly all events are (scored, joined, keyword.added, the
---     rounds that phase, round and scored open) are applied as sets, one
---     statement per table and batch; the rest, a few in a hundred, still go
---     through project_event one at a time, in (session, seq) order, after
---     the sets. That order gives the same rows as event by event: the sets
---     only insert what nothing else inserts (first event wins) or, for
---     scores, keep the last value, and everything that changes those rows
---     later (removed, keyword.removed, revealed) comes after them in the log
---     as well. A round is only scored before its reveal.
+--   * The kinds nearly all events are (scored, revealed, joined,
+--     keyword.added, and the rounds that phase, round and scored open) are
+--     applied as sets, one statement per table and batch; the rest, a few
+--     in a hundred, still go through project_event one at a time, in
+--     (session, seq) order, after the sets. That order gives the same rows
+--     as event by event: the sets only insert what nothing else inserts
+--     (first event wins) or, for scores, keep the last value, reveals come
+--     after the scores they show (a round is only scored before its reveal),
+--     and what changes those rows later (removed, keyword.removed) comes
+--     after them in the log as well.
 --   * When anything in the fast path does not fit, the whole batch is
 --     projected again one event at a time in (session, seq) order, recording
 --     each event that fails, exactly as 004 did.
@@ -107,11 +108,37 @@ BEGIN
         ON CONFLICT (session_id, item, round, pid)
             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
 
+        -- Reveals: every value they show (values: pid, value, pid, ...),
+        -- then the time of the reveal on its round.
+        INSERT INTO lwk.scores (session_id, item, round, pid, value, updated_at)
+        SELECT DISTINCT ON (n.session_id, (n.data->>'item')::smallint,
+                            (n.data->>'round')::smallint, (n.data->'values'->>(2 * g))::int)
+               n.session_id, (n.data->>'item')::smallint, (n.data->>'round')::smallint,
+               (n.data->'values'->>(2 * g))::int, (n.data->'values'->>(2 * g + 1))::smallint,
+               lwk.event_time(n.data)
+          FROM new_events n,
+               generate_series(0, jsonb_array_length(n.data->'values') / 2 - 1) AS g
+         WHERE n.kind = 'revealed' AND n.data IS NOT NULL
+         ORDER BY n.session_id, (n.data->>'item')::smallint, (n.data->>'round')::smallint,
+                  (n.data->'values'->>(2 * g))::int, n.seq DESC
+        ON CONFLICT (session_id, item, round, pid)
+            DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+        UPDATE lwk.score_rounds r SET revealed_at = greatest(v.at, r.opened_at)
+          FROM (SELECT DISTINCT ON (n.session_id, (n.data->>'item')::smallint,
+                                    (n.data->>'round')::smallint)
+                       n.session_id, (n.data->>'item')::smallint AS item,
+                       (n.data->>'round')::smallint AS round, lwk.event_time(n.data) AS at
+                  FROM new_events n
+                 WHERE n.kind = 'revealed' AND n.data IS NOT NULL
+                 ORDER BY n.session_id, (n.data->>'item')::smallint, (n.data->>'round')::smallint,
+                          n.seq DESC) v
+         WHERE r.session_id = v.session_id AND r.item = v.item AND r.round = v.round;
+
         -- Everything else, in order.
         FOR e IN SELECT n.session_id, n.seq, n.kind, n.data FROM new_events n
                   WHERE n.data IS NOT NULL
                     AND n.kind NOT IN ('session.created', 'presence', 'turns', 'turn', 'notice',
-                                       'joined', 'round', 'scored', 'keyword.added')
+                                       'joined', 'round', 'scored', 'keyword.added', 'revealed')
                     AND (n.kind <> 'phase' OR n.data->>'phase' = 'closed')
                   ORDER BY n.session_id, n.seq LOOP
             PERFORM lwk.project_event(e.session_id, e.seq, e.kind, e.data);
