@@ -81,6 +81,180 @@ static double secs(uint64_t a, uint64_t b)
     return b > a ? (double)(b - a) / 1e9 : 0.0;
 }
 
+/* ---- reading in batches (bench.h) ------------------------------------------- */
+
+/* Big enough that one read empties a lazy socket (a second of its frames is ~2 KiB). */
+static char lazy_buf[262144];
+
+static void lazy_tick(uv_timer_t *tm);
+
+void bench_lazy_init(struct bench_lazy *lz, uv_loop_t *loop, const struct bench_lazy_ops *lops,
+                     int wait_ms, int sweep_ms)
+{
+    memset(lz, 0, sizeof(*lz));
+    lz->ops = lops;
+    lz->loop = loop;
+    lz->wait_ms = wait_ms > 0 ? (uint64_t)wait_ms : 1;
+    lz->sweep_ms = sweep_ms > 0 ? (uint64_t)sweep_ms : 1;
+    uv_timer_init(loop, &lz->timer);
+    lz->timer.data = lz;
+    lz->last_tick_ms = uv_now(loop);
+    uv_timer_start(&lz->timer, lazy_tick, 1, 1);
+    lz->started = true;
+}
+
+/* Room for one more connection in the sweep list and in every due ring. */
+static int lazy_grow(struct bench_lazy *lz)
+{
+    size_t cap = lz->cap ? lz->cap * 2 : 1024;
+    struct bench_lazy_conn **all = realloc(lz->all, cap * sizeof(*all));
+    if (!all)
+        return -1;
+    lz->all = all;
+    for (int l = 0; l < BENCH_LAZY_LEVELS; l++) {
+        struct bench_lazy_ring *r = &lz->due[l];
+        struct bench_lazy_due *e = malloc(cap * sizeof(*e));
+        if (!e)
+            return -1; /* lz->cap unchanged: the rings grown so far are just bigger */
+        for (size_t i = 0; i < r->len; i++)
+            e[i] = r->e[(r->head + i) % lz->cap];
+        free(r->e);
+        r->e = e;
+        r->head = 0;
+    }
+    lz->cap = cap;
+    return 0;
+}
+
+int bench_lazy_add(struct bench_lazy *lz, struct bench_lazy_conn *lc, uv_stream_t *st)
+{
+    uv_os_fd_t fd;
+    if (lc->on || uv_fileno((uv_handle_t *)st, &fd) != 0)
+        return -1;
+    if (lz->n_all == lz->cap && lazy_grow(lz) < 0)
+        return -1;
+    uv_read_stop(st);
+    lc->on = true;
+    lc->queued = false;
+    lc->fd = fd;
+    lc->pos = (uint32_t)lz->n_all;
+    lc->last_ms = uv_now(lz->loop);
+    lz->all[lz->n_all++] = lc;
+    return 0;
+}
+
+void bench_lazy_remove(struct bench_lazy *lz, struct bench_lazy_conn *lc)
+{
+    if (!lc->on)
+        return;
+    struct bench_lazy_conn *last = lz->all[--lz->n_all];
+    lz->all[lc->pos] = last;
+    last->pos = lc->pos;
+    lc->on = false; /* a due entry for it is skipped */
+    lc->fd = -1;
+}
+
+static void lazy_queue(struct bench_lazy *lz, struct bench_lazy_conn *lc, int level)
+{
+    struct bench_lazy_ring *r = &lz->due[level];
+    r->e[(r->head + r->len) % lz->cap] =
+        (struct bench_lazy_due){lc, uv_now(lz->loop) + (lz->wait_ms << level)};
+    r->len++;
+    lc->queued = true;
+}
+
+void bench_lazy_expect(struct bench_lazy *lz, struct bench_lazy_conn *lc)
+{
+    if (lc->on && !lc->queued)
+        lazy_queue(lz, lc, 0);
+}
+
+/* Reads until the socket is empty: a short read means it was. */
+static void lazy_read(struct bench_lazy *lz, struct bench_lazy_conn *lc, uint64_t now)
+{
+    lc->last_ms = now;
+    while (lc->on) {
+        ssize_t n = read(lc->fd, lazy_buf, sizeof(lazy_buf));
+        if (n > 0) {
+            lz->ops->input(lc, n, lazy_buf);
+            if ((size_t)n < sizeof(lazy_buf))
+                return;
+        } else if (n == 0) {
+            lz->ops->input(lc, UV_EOF, NULL);
+            return;
+        } else if (errno != EINTR) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                lz->ops->input(lc, -errno, NULL); /* libuv's codes are -errno here */
+            return;
+        }
+    }
+}
+
+static void lazy_tick(uv_timer_t *tm)
+{
+    struct bench_lazy *lz = tm->data;
+    uint64_t now = uv_now(lz->loop);
+    /* Connections whose replies are due. */
+    for (int l = 0; l < BENCH_LAZY_LEVELS; l++) {
+        struct bench_lazy_ring *r = &lz->due[l];
+        while (r->len && r->e[r->head].due_ms <= now) {
+            struct bench_lazy_conn *lc = r->e[r->head].lc;
+            r->head = (r->head + 1) % lz->cap;
+            r->len--;
+            lc->queued = false;
+            if (!lc->on)
+                continue;
+            int before = lz->ops->outstanding(lc);
+            lazy_read(lz, lc, now);
+            if (!lc->on || lc->queued) /* closed, or a new request was sent */
+                continue;
+            int after = lz->ops->outstanding(lc);
+            /* A reply late beyond the wait: look again, less and less often. */
+            if (after > 0)
+                lazy_queue(lz, lc, after < before || l + 1 == BENCH_LAZY_LEVELS ? l : l + 1);
+        }
+    }
+    /* The sweep: every connection not read for sweep_ms, a slice per tick. */
+    lz->sweep_credit += (double)lz->n_all * (double)(now - lz->last_tick_ms) / (double)lz->sweep_ms;
+    lz->last_tick_ms = now;
+    if (lz->sweep_credit > (double)lz->n_all)
+        lz->sweep_credit = (double)lz->n_all;
+    size_t n = (size_t)lz->sweep_credit;
+    lz->sweep_credit -= (double)n;
+    for (size_t i = 0; i < n && lz->n_all; i++) {
+        struct bench_lazy_conn *lc = lz->all[lz->sweep_pos++ % lz->n_all];
+        if (now - lc->last_ms >= lz->sweep_ms)
+            lazy_read(lz, lc, now);
+    }
+}
+
+void bench_lazy_read_all(struct bench_lazy *lz)
+{
+    if (!lz->started)
+        return;
+    uint64_t now = uv_now(lz->loop);
+    /* From the end: a connection that fails is swapped out of the list. */
+    for (size_t i = lz->n_all; i > 0; i--)
+        if (i - 1 < lz->n_all)
+            lazy_read(lz, lz->all[i - 1], now);
+}
+
+void bench_lazy_close(struct bench_lazy *lz, uv_close_cb cb)
+{
+    if (!lz->started || uv_is_closing((uv_handle_t *)&lz->timer))
+        return;
+    for (size_t i = 0; i < lz->n_all; i++)
+        lz->all[i]->on = false;
+    free(lz->all);
+    lz->all = NULL;
+    for (int l = 0; l < BENCH_LAZY_LEVELS; l++) {
+        free(lz->due[l].e);
+        lz->due[l] = (struct bench_lazy_ring){0};
+    }
+    lz->n_all = lz->cap = 0;
+    uv_close((uv_handle_t *)&lz->timer, cb);
+}
+
 /* ---- phases --------------------------------------------------------------- */
 
 static void go_load(struct bench *b);
@@ -182,6 +356,8 @@ static void go_drain(struct bench *b)
     b->stopping = true;
     b->t_load_end = bench_now();
     uv_timer_stop(&b->tick);
+    /* Before the samples: what lazily read connections hold counts for the load. */
+    ops->stop_load(b);
     samples(b, &b->lwkd_load1, &b->pg_load1);
     b->self_cpu1 = proc_self_cpu_us();
     b->self_load1 = proc_read(getpid(), false);
@@ -190,7 +366,6 @@ static void go_drain(struct bench *b)
     b->events_at_load1 = b->events;
     b->acked_at_load1 = b->acked;
     b->phase = PH_DRAIN;
-    ops->stop_load(b);
     uv_timer_start(&b->phase_timer, drain_check, 10, 10);
 }
 
@@ -272,11 +447,11 @@ static void progress_cb(uv_timer_t *tm)
         return;
     bench_log(b,
               "%6.0f sub/s acked, %8.0f events/s, p50 %5.2f ms p99 %6.2f ms max %7.2f ms, "
-              "errors %llu",
+              "errors %llu, skipped %llu",
               (double)(b->acked - b->prog_acked) / dt, (double)(b->events - b->prog_events) / dt,
               (double)hist_quantile(&b->lat_iv, 0.5) / 1000,
               (double)hist_quantile(&b->lat_iv, 0.99) / 1000, (double)b->lat_iv.max / 1000,
-              (unsigned long long)errors_total(b));
+              (unsigned long long)errors_total(b), (unsigned long long)b->skipped);
     memset(&b->lat_iv, 0, sizeof(b->lat_iv));
     b->last_progress_ns = now;
     b->prog_acked = b->acked;
@@ -404,7 +579,8 @@ static void report_json(struct bench *b, const struct figures *f)
            f->setup_s, f->connect_rate, (double)b->connect_us_max / 1000);
     printf("\"duration_s\": %.3f, \"warmup_s\": %.1f, \"rate_requested\": %.1f, ", f->load_s,
            o->warmup_s, o->closed ? 0.0 : o->rate);
-    printf("\"inflight\": %d, \"changes\": %d, ", o->closed ? o->inflight : 0, o->changes);
+    printf("\"inflight\": %d, \"changes\": %d, \"participant_read_ms\": %d, ",
+           o->closed ? o->inflight : 0, o->changes, o->participant_read_ms);
     printf("\"submissions\": %llu, \"submissions_acked\": %llu, \"submissions_rejected\": %llu, "
            "\"submissions_skipped\": %llu, ",
            (unsigned long long)b->sent, (unsigned long long)b->acked,
@@ -472,6 +648,11 @@ static void report_table(struct bench *b, const struct figures *f, FILE *out)
     else
         fprintf(out, "  %-28s open loop at %.0f/s, %.1f s (%.1f s warm-up)\n", "load", o->rate,
                 f->load_s, o->warmup_s);
+    if (o->participant_read_ms > 0)
+        fprintf(out, "  %-28s in batches, %d ms after a request, at least every %d ms\n",
+                "participants read", o->participant_read_ms, BENCH_LAZY_SWEEP_MS);
+    else
+        fprintf(out, "  %-28s as frames arrive\n", "participants read");
     fprintf(out, "  %-28s %.0f/s sent, %.0f/s acked (%llu sent, %llu skipped: none eligible)\n",
             "submissions", f->sent_rate, f->acked_rate, (unsigned long long)b->sent,
             (unsigned long long)b->skipped);
@@ -573,6 +754,10 @@ static void usage(FILE *out)
                  "  --decode-all            participants decode every frame (no cache)\n"
                  "  --progress SEC          progress line interval on stderr (default 5, 0 off)\n"
                  "  --ping-ms N             keep-alive interval (default 20000)\n"
+                 "  --participant-read-ms N participants and facilitators are read in batches:\n"
+                 "                          N ms after a request, and at least once a second;\n"
+                 "                          0 reads them as frames arrive, like the kiosks\n"
+                 "                          (default 2 open loop, 0 closed loop; at most 1000)\n"
                  "  --json                  the report as one JSON object on stdout\n");
 }
 
@@ -606,6 +791,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
         O_DECODE_ALL,
         O_PROGRESS,
         O_PING,
+        O_PART_READ,
         O_JSON,
         O_HELP,
     };
@@ -638,6 +824,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
         {"decode-all", 0, 0, O_DECODE_ALL},
         {"progress", 1, 0, O_PROGRESS},
         {"ping-ms", 1, 0, O_PING},
+        {"participant-read-ms", 1, 0, O_PART_READ},
         {"json", 0, 0, O_JSON},
         {"help", 0, 0, O_HELP},
         {0, 0, 0, 0},
@@ -658,6 +845,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
         .progress_s = 5,
         .ping_ms = 20000,
         .rate = -1,
+        .participant_read_ms = -1,
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -753,6 +941,11 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
         case O_PING:
             o->ping_ms = atoi(optarg);
             break;
+        case O_PART_READ:
+            o->participant_read_ms = atoi(optarg);
+            if (o->participant_read_ms < 0)
+                return -1;
+            break;
         case O_JSON:
             o->json = true;
             break;
@@ -766,12 +959,16 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
     }
     if (optind != argc || o->sessions < 1 || o->participants < 1 || o->participants > 500 ||
         o->duration_s <= 0 || o->changes < 1 || o->inflight < 1 || o->connect_concurrency < 1 ||
-        o->db_poll_ms < 10 || o->ping_ms < 1000 || o->warmup_s >= o->duration_s)
+        o->db_poll_ms < 10 || o->ping_ms < 1000 || o->warmup_s >= o->duration_s ||
+        o->participant_read_ms > BENCH_LAZY_SWEEP_MS)
         return -1;
     if (o->rate < 0)
         o->rate = (double)o->sessions * o->participants;
     if (o->rate == 0)
         o->closed = true;
+    /* The closed loop's rate depends on how soon a reply is seen: read at once there. */
+    if (o->participant_read_ms < 0)
+        o->participant_read_ms = o->closed ? 0 : 2;
     if (o->target == TARGET_LWK) {
         struct lwkc_opts lo2 = {
             .host = o->host, .port = o->port, .socket_path = o->socket_path, .token = o->token};

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -73,6 +74,8 @@ struct bench_opts {
     bool json, no_end, decode_all, redis_all;
     double progress_s;
     int ping_ms;
+    /* Participants and facilitators read in batches (bench_lazy), 0: by the loop. */
+    int participant_read_ms;
 };
 
 /* ---- run state ---------------------------------------------------------- */
@@ -159,6 +162,74 @@ struct bench_target_ops {
 
 extern const struct bench_target_ops bench_lwk_ops;
 extern const struct bench_target_ops bench_redis_ops;
+
+/* ---- reading in batches (bench.c) ---------------------------------------
+ *
+ * Only the kiosks' reads are timed; what a participant or a facilitator
+ * receives matters only for the flow (its replies) and the counts. A lazy
+ * connection is taken out of the loop's epoll set and read by a timer
+ * instead, with plain non-blocking reads until the socket is empty: wait_ms
+ * after it sent a request, then (while its replies are not all in and the
+ * reads come back without one) after 2, 4, ... times wait_ms; and at least
+ * every sweep_ms in any case (unread frames stay far below the socket
+ * buffer), spread over the sweep. One read then takes what arrived since
+ * the last one, and lwkd's writes to it wake no epoll. The target keeps
+ * using the libuv stream for writing and closing.
+ */
+
+#define BENCH_LAZY_SWEEP_MS 1000
+#define BENCH_LAZY_LEVELS 8 /* waits of wait_ms << 0 .. 7 */
+
+struct bench_lazy_conn {
+    bool on;          /* read by the batch timer, not by the loop */
+    bool queued;      /* in a due queue */
+    int fd;           /* the stream's, borrowed */
+    uint32_t pos;     /* index in the sweep list */
+    uint64_t last_ms; /* when last read */
+};
+
+struct bench_lazy_ops {
+    /* Input as a uv_read_cb gets it: n bytes, or n < 0 a UV error (UV_EOF). */
+    void (*input)(struct bench_lazy_conn *lc, ssize_t n, const char *data);
+    /* Replies lc still waits for. */
+    int (*outstanding)(struct bench_lazy_conn *lc);
+};
+
+struct bench_lazy_due {
+    struct bench_lazy_conn *lc;
+    uint64_t due_ms;
+};
+
+/* Connections due after the same wait: a FIFO is in due order. */
+struct bench_lazy_ring {
+    struct bench_lazy_due *e; /* owned, cap entries (each connection at most once) */
+    size_t head, len;
+};
+
+struct bench_lazy {
+    const struct bench_lazy_ops *ops;
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    bool started;
+    uint64_t wait_ms, sweep_ms, last_tick_ms;
+    double sweep_credit;
+    struct bench_lazy_conn **all; /* owned: the sweep list */
+    size_t n_all, cap, sweep_pos;
+    struct bench_lazy_ring due[BENCH_LAZY_LEVELS]; /* [l]: due wait_ms << l after queueing */
+};
+
+void bench_lazy_init(struct bench_lazy *lz, uv_loop_t *loop, const struct bench_lazy_ops *lops,
+                     int wait_ms, int sweep_ms);
+/* Takes st out of the loop's reading; lc is read by the timer from now on. */
+int bench_lazy_add(struct bench_lazy *lz, struct bench_lazy_conn *lc, uv_stream_t *st);
+/* Before the stream is closed (its descriptor may be reused at once). */
+void bench_lazy_remove(struct bench_lazy *lz, struct bench_lazy_conn *lc);
+/* lc sent a request: read it wait_ms from now. */
+void bench_lazy_expect(struct bench_lazy *lz, struct bench_lazy_conn *lc);
+/* Reads every lazy connection now (counts up to date, drops noticed). */
+void bench_lazy_read_all(struct bench_lazy *lz);
+/* Stops the timer and frees the lists; cb as for uv_close. */
+void bench_lazy_close(struct bench_lazy *lz, uv_close_cb cb);
 
 /* ---- PostgreSQL poller (bench_stats.c) ---------------------------------- */
 

@@ -16,19 +16,33 @@
  * meet on the event's sequence number: the participant's ok carries it, the
  * kiosk's event has it, whichever comes first waits in the session's slot
  * table for the other.
+ *
+ * During the load only the kiosks are read by the loop as frames arrive;
+ * participants and facilitators are read in batches (bench_lazy in bench.c,
+ * --participant-read-ms), and the sessions' first rounds start spread out
+ * so that their rounds do not end in step.
  */
 #include "bench.h"
 #include "frame.h"
 #include "proto.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SLOTS 1024 /* per session: submissions between their ok and the kiosk's copy */
-#define CACHE 8    /* per session: recently decoded broadcast frames */
-#define CACHE_BYTES 80
+/*
+ * Per session: broadcast frames decoded lately, two ways per set, the set
+ * by a hash of the bytes. Read in batches, a participant sees a frame up to
+ * a second after the kiosk did (~25 frames later at 20 submissions/s per
+ * session), so the cache holds more than that; small, since it is touched
+ * cold (~8 KiB per session).
+ */
+#define CACHE_SETS 32
+#define CACHE_WAYS 2
+#define CACHE_BYTES 96
 #define MAX_ITEMS 32
 #define MAX_ROUND 100 /* proto: round <= 100 */
 
@@ -74,6 +88,7 @@ struct lconn {
     int elig_pos;   /* index in the target's eligible list, or -1 */
     int scores_out; /* score requests without a reply */
     struct proto_framer fr;
+    struct bench_lazy_conn lz; /* participants and the facilitator during the load */
 };
 
 /* The facilitator's request in flight. */
@@ -103,8 +118,9 @@ struct slot {
 };
 
 struct cached {
-    uint32_t len;
-    enum proto_type type;
+    uint16_t len;   /* 0: empty */
+    uint16_t type;  /* enum proto_type */
+    uint32_t stamp; /* when stored: the older way is replaced */
     int64_t seq;
     uint8_t bytes[CACHE_BYTES];
 };
@@ -131,8 +147,8 @@ struct lsess {
     int64_t order[512];
     int n_order, kw_i;
     struct slot slots[SLOTS];
-    struct cached cache[CACHE];
-    int cache_next;
+    struct cached cache[CACHE_SETS][CACHE_WAYS];
+    uint32_t cache_stamp;
     struct dbrec *dbq; /* accepted scores not yet seen in the database */
     size_t dbq_head, dbq_len, dbq_cap;
     int64_t db_seen;
@@ -156,6 +172,11 @@ struct lwk_target {
     size_t n_elig;
     uint64_t rng;
     int errors_logged;
+    bool lazy_on; /* lazy initialised: its timer is one of open_handles */
+    struct bench_lazy lazy;
+    int n_started; /* sessions whose first round has been started */
+    uint64_t start_ms;
+    double start_span_ms;
 };
 
 static char read_buf[65536];
@@ -319,6 +340,7 @@ static int request(struct lconn *c, struct proto_msg *m, enum rkind kind)
         return rc;
     }
     c->last_tx_ms = uv_now(b->loop);
+    bench_lazy_expect(&target_of(c)->lazy, &c->lz);
     if (kind != K_SCORE && kind != K_PING)
         b->other_requests++;
     return 0;
@@ -338,6 +360,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 static void conn_close(struct lconn *c)
 {
+    bench_lazy_remove(&target_of(c)->lazy, &c->lz);
     if (c->handle_open && !uv_is_closing(&c->h.handle)) {
         uv_close(&c->h.handle, on_handle_closed);
     }
@@ -409,9 +432,9 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_frame(struct lconn *c, const uint8_t *body, uint32_t len);
 
-static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Input from the loop (read_cb) or from a batch read (lazy_input). */
+static void conn_input(struct lconn *c, ssize_t nread, const char *data)
 {
-    struct lconn *c = st->data;
     struct bench *b = target_of(c)->b;
     if (nread == 0)
         return;
@@ -420,7 +443,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     b->bytes_in += (uint64_t)nread;
-    int rc = proto_framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread);
+    int rc = proto_framer_feed(&c->fr, (const uint8_t *)data, (size_t)nread);
     while (rc == 0 && c->state != C_CLOSED) {
         const uint8_t *body;
         uint32_t n;
@@ -437,6 +460,29 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         conn_fail(c, proto_err_name(rc));
     }
 }
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    conn_input(st->data, nread, buf->base);
+}
+
+static struct lconn *lconn_of(struct bench_lazy_conn *lc)
+{
+    return (struct lconn *)((char *)lc - offsetof(struct lconn, lz));
+}
+
+static void lazy_input(struct bench_lazy_conn *lc, ssize_t n, const char *data)
+{
+    conn_input(lconn_of(lc), n, data);
+}
+
+static int lazy_outstanding(struct bench_lazy_conn *lc)
+{
+    return (int)lconn_of(lc)->qlen;
+}
+
+static const struct bench_lazy_ops lazy_ops = {.input = lazy_input,
+                                               .outstanding = lazy_outstanding};
 
 static void send_hello(struct lconn *c)
 {
@@ -948,15 +994,45 @@ static void on_event(struct lconn *c, enum proto_type type, int64_t seq, const s
     }
 }
 
-/* A broadcast frame already decoded for another member of the session. */
-static struct cached *cache_find(struct lsess *s, const uint8_t *body, uint32_t len)
+static uint32_t frame_hash(const uint8_t *p, uint32_t len)
 {
-    if (len > CACHE_BYTES)
-        return NULL;
-    for (int i = 0; i < CACHE; i++)
-        if (s->cache[i].len == len && memcmp(s->cache[i].bytes, body, len) == 0)
-            return &s->cache[i];
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+/* A broadcast frame already decoded for another member of the session. */
+static struct cached *cache_find(struct lsess *s, const uint8_t *body, uint32_t len, uint32_t h)
+{
+    struct cached *set = s->cache[h % CACHE_SETS];
+    for (int w = 0; w < CACHE_WAYS; w++)
+        if (set[w].len == len && memcmp(set[w].bytes, body, len) == 0)
+            return &set[w];
     return NULL;
+}
+
+static void cache_store(struct lsess *s, const uint8_t *body, uint32_t len, uint32_t h,
+                        enum proto_type type, int64_t seq)
+{
+    if (cache_find(s, body, len, h))
+        return;
+    struct cached *set = s->cache[h % CACHE_SETS], *e = &set[0];
+    for (int w = 1; w < CACHE_WAYS; w++)
+        if (set[w].stamp < e->stamp)
+            e = &set[w];
+    e->len = (uint16_t)len;
+    e->stamp = ++s->cache_stamp;
+    e->type = (uint16_t)type;
+    e->seq = seq;
+    memcpy(e->bytes, body, len);
 }
 
 static void on_frame(struct lconn *c, const uint8_t *body, uint32_t len)
@@ -965,12 +1041,17 @@ static void on_frame(struct lconn *c, const uint8_t *body, uint32_t len)
     struct bench *b = t->b;
     struct lsess *s = c->s;
     b->frames_in++;
-    /* Participants need only their replies: an event's meaning is the same for all. */
-    bool cacheable = c->role == R_PART && !b->o.decode_all && s;
-    if (cacheable) {
-        struct cached *hit = cache_find(s, body, len);
+    /*
+     * Participants need only their replies: an event's meaning is the same
+     * for all. Kiosks and facilitators decode every frame, and store what
+     * they decode for the participants (the kiosk, read at once, is first).
+     */
+    bool cacheable = !b->o.decode_all && s && len <= CACHE_BYTES;
+    uint32_t h = cacheable ? frame_hash(body, len) : 0;
+    if (cacheable && c->role == R_PART) {
+        struct cached *hit = cache_find(s, body, len, h);
         if (hit) {
-            on_event(c, hit->type, hit->seq, NULL);
+            on_event(c, (enum proto_type)hit->type, hit->seq, NULL);
             return;
         }
     }
@@ -987,13 +1068,8 @@ static void on_frame(struct lconn *c, const uint8_t *body, uint32_t len)
     enum proto_dir dir = proto_type_dir(m->type);
     if (dir == PD_EVENT) {
         int64_t seq = proto_int(m, PK_SEQ, 0);
-        if (cacheable && len <= CACHE_BYTES) {
-            struct cached *e = &s->cache[s->cache_next++ % CACHE];
-            e->len = len;
-            e->type = m->type;
-            e->seq = seq;
-            memcpy(e->bytes, body, len);
-        }
+        if (cacheable)
+            cache_store(s, body, len, h, m->type, seq);
         on_event(c, m->type, seq, m);
     } else if (m->type == PT_SNAPSHOT) {
         if (c->role == R_FAC && s)
@@ -1075,10 +1151,30 @@ static void closed_loop_fill(struct lconn *c)
         send_score(c);
 }
 
+/*
+ * The first rounds start spread over half a round's time at the requested
+ * rate (open loop). Started together, the sessions' rounds end together:
+ * every session waits for its reveal at once while the open loop finds no
+ * one to pick, and lwkd gets the flow's steps in bursts for many rounds.
+ */
+static void start_sessions(struct lwk_target *t)
+{
+    double elapsed = (double)(uv_now(t->b->loop) - t->start_ms);
+    while (t->n_started < t->n_sess && !t->b->stopping &&
+           (double)t->n_started * t->start_span_ms / t->n_sess <= elapsed) {
+        struct lsess *s = &t->sess[t->n_started++];
+        if (s->phase == SP_READY && !s->failed) {
+            s->item_i = 0;
+            fac_simple(s, PT_NEXT, FS_NEXT_SCORE);
+        }
+    }
+}
+
 static bool lwk_submit(struct bench *b, uint64_t t_intended)
 {
     struct lwk_target *t = T(b);
     (void)t_intended;
+    start_sessions(t);
     if (t->n_elig == 0)
         return false;
     struct lconn *c = t->elig[rnd(t) % t->n_elig];
@@ -1200,21 +1296,42 @@ static int lwk_setup(struct bench *b)
     return 0;
 }
 
+/* Participants and facilitators leave the loop's reading; kiosks stay (bench.h). */
+static void lazy_start(struct lwk_target *t)
+{
+    struct bench *b = t->b;
+    if (b->o.participant_read_ms <= 0)
+        return;
+    bench_lazy_init(&t->lazy, b->loop, &lazy_ops, b->o.participant_read_ms, BENCH_LAZY_SWEEP_MS);
+    t->lazy_on = true;
+    t->open_handles++;
+    for (int i = 0; i < t->n_sess; i++)
+        for (int k = 0; k < t->sess[i].n_conns; k++) {
+            struct lconn *c = &t->sess[i].conns[k];
+            if (c->role == R_KIOSK || c->state != C_READY || !c->handle_open)
+                continue;
+            if (bench_lazy_add(&t->lazy, &c->lz, &c->h.stream) == 0 && c->qlen > 0)
+                bench_lazy_expect(&t->lazy, &c->lz);
+        }
+}
+
 static void lwk_start_load(struct bench *b)
 {
     struct lwk_target *t = T(b);
-    for (int i = 0; i < t->n_sess; i++) {
-        struct lsess *s = &t->sess[i];
-        if (s->phase == SP_READY && !s->failed) {
-            s->item_i = 0;
-            fac_simple(s, PT_NEXT, FS_NEXT_SCORE);
-        }
+    const struct bench_opts *o = &b->o;
+    lazy_start(t);
+    t->start_ms = uv_now(b->loop);
+    if (!o->closed) { /* the closed loop has no schedule to keep: all at once */
+        double round_ms = (double)o->changes * o->participants * t->n_sess / o->rate * 1000;
+        double cap_ms = o->duration_s * 1000 / 4;
+        t->start_span_ms = round_ms / 2 < cap_ms ? round_ms / 2 : cap_ms;
     }
+    start_sessions(t);
 }
 
 static void lwk_stop_load(struct bench *b)
 {
-    (void)b;
+    bench_lazy_read_all(&T(b)->lazy);
 }
 
 static bool lwk_drained(struct bench *b)
@@ -1228,6 +1345,8 @@ static bool lwk_drained(struct bench *b)
             if (s->slots[k].kind == 1)
                 return false;
     }
+    /* A drop after the load is noticed here, not only when everything closes. */
+    bench_lazy_read_all(&t->lazy);
     return true;
 }
 
@@ -1256,6 +1375,12 @@ static void retry_closed(uv_handle_t *h)
     ((struct lwk_target *)h->data)->open_handles--;
 }
 
+static void lazy_closed(uv_handle_t *h)
+{
+    (void)h;
+    g_target->open_handles--;
+}
+
 static bool lwk_finished(struct bench *b)
 {
     struct lwk_target *t = T(b);
@@ -1269,12 +1394,16 @@ static bool lwk_finished(struct bench *b)
     conn_close(&t->admin);
     if (!uv_is_closing((uv_handle_t *)&t->retry))
         uv_close((uv_handle_t *)&t->retry, retry_closed);
+    if (t->lazy_on)
+        bench_lazy_close(&t->lazy, lazy_closed);
     return t->open_handles == 0;
 }
 
 static void lwk_tick(struct bench *b, uint64_t now_ms)
 {
     struct lwk_target *t = T(b);
+    if (b->phase == PH_LOAD)
+        start_sessions(t);
     /* lwkd closes connections idle longer than idle_timeout_ms (60 s by default). */
     for (int i = 0; i < t->n_sess; i++)
         for (int k = 0; k < t->sess[i].n_conns; k++) {

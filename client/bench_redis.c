@@ -13,6 +13,7 @@
  */
 #include "bench.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct rconn {
     char *in;           /* input not yet parsed */
     size_t in_len, in_cap;
     uint64_t t_connect_ns;
+    struct bench_lazy_conn lz; /* participants and the facilitator during the load */
 };
 
 struct rsess {
@@ -57,6 +59,8 @@ struct redis_target {
     size_t n_all;
     int open_handles;
     int errors_logged;
+    bool lazy_on; /* lazy initialised: its timer is one of open_handles */
+    struct bench_lazy lazy;
 };
 
 static struct redis_target *g_rt;
@@ -203,6 +207,7 @@ static void on_closed(uv_handle_t *h)
 
 static void rconn_close(struct rconn *c)
 {
+    bench_lazy_remove(&g_rt->lazy, &c->lz);
     if (c->handle_open && !uv_is_closing(&c->h.handle))
         uv_close(&c->h.handle, on_closed);
     c->handle_open = false;
@@ -307,9 +312,9 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(read_buf, sizeof(read_buf));
 }
 
-static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+/* Input from the loop (read_cb) or from a batch read (lazy_input). */
+static void rconn_input(struct rconn *c, ssize_t nread, const char *data)
 {
-    struct rconn *c = st->data;
     struct bench *b = g_rt->b;
     if (nread == 0)
         return;
@@ -318,13 +323,13 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     b->bytes_in += (uint64_t)nread;
-    const char *p = buf->base, *end = buf->base + nread;
+    const char *p = data, *end = data + nread;
     if (c->in_len) { /* a value was split: parse from the saved input */
         if (c->in_len + (size_t)nread > c->in_cap) {
             c->in_cap = (c->in_len + (size_t)nread) * 2;
             c->in = realloc(c->in, c->in_cap);
         }
-        memcpy(c->in + c->in_len, buf->base, (size_t)nread);
+        memcpy(c->in + c->in_len, data, (size_t)nread);
         c->in_len += (size_t)nread;
         p = c->in;
         end = c->in + c->in_len;
@@ -358,6 +363,29 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     c->in_len = left;
 }
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    rconn_input(st->data, nread, buf->base);
+}
+
+static struct rconn *rconn_of(struct bench_lazy_conn *lc)
+{
+    return (struct rconn *)((char *)lc - offsetof(struct rconn, lz));
+}
+
+static void lazy_input(struct bench_lazy_conn *lc, ssize_t n, const char *data)
+{
+    rconn_input(rconn_of(lc), n, data);
+}
+
+static int lazy_outstanding(struct bench_lazy_conn *lc)
+{
+    return (int)rconn_of(lc)->pubs_out;
+}
+
+static const struct bench_lazy_ops lazy_ops = {.input = lazy_input,
+                                               .outstanding = lazy_outstanding};
 
 static void on_connect(uv_connect_t *req, int status)
 {
@@ -440,6 +468,7 @@ static void rpublish(struct rconn *c)
     if (c->pubs_out > b->max_outstanding)
         b->max_outstanding = c->pubs_out;
     rconn_write(c, cmd, len);
+    bench_lazy_expect(&g_rt->lazy, &c->lz);
 }
 
 /* ---- operations -------------------------------------------------------------- */
@@ -486,8 +515,25 @@ static int redis_setup(struct bench *b)
     return 0;
 }
 
+/* Participants and facilitators leave the loop's reading; kiosks stay (bench.h). */
+static void lazy_start(struct redis_target *t)
+{
+    struct bench *b = t->b;
+    if (b->o.participant_read_ms <= 0)
+        return;
+    bench_lazy_init(&t->lazy, b->loop, &lazy_ops, b->o.participant_read_ms, BENCH_LAZY_SWEEP_MS);
+    t->lazy_on = true;
+    t->open_handles++;
+    for (size_t i = 0; i < t->n_all; i++) {
+        struct rconn *c = t->all[i];
+        if (c->role != RR_KIOSK && c->state == RC_READY && c->handle_open)
+            bench_lazy_add(&t->lazy, &c->lz, &c->h.stream);
+    }
+}
+
 static void redis_start_load(struct bench *b)
 {
+    lazy_start(g_rt);
     if (!b->o.closed)
         return;
     for (size_t i = 0; i < g_rt->n_rr; i++) {
@@ -516,6 +562,7 @@ static bool redis_submit(struct bench *b, uint64_t t_intended)
 static void redis_stop_load(struct bench *b)
 {
     (void)b;
+    bench_lazy_read_all(&g_rt->lazy);
 }
 
 static bool redis_drained(struct bench *b)
@@ -529,6 +576,8 @@ static bool redis_drained(struct bench *b)
             if (s->conns[k].state == RC_READY && s->conns[k].pubs_out)
                 return false;
     }
+    /* A drop after the load is noticed here, not only when everything closes. */
+    bench_lazy_read_all(&g_rt->lazy);
     return true;
 }
 
@@ -541,11 +590,19 @@ static void redis_finish(struct bench *b)
     }
 }
 
+static void lazy_closed(uv_handle_t *h)
+{
+    (void)h;
+    g_rt->open_handles--;
+}
+
 static bool redis_finished(struct bench *b)
 {
     (void)b;
     for (size_t i = 0; i < g_rt->n_all; i++)
         rconn_close(g_rt->all[i]);
+    if (g_rt->lazy_on)
+        bench_lazy_close(&g_rt->lazy, lazy_closed);
     return g_rt->open_handles == 0;
 }
 

@@ -18,8 +18,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-printf '%8s %9s %9s %8s %8s %8s %9s %9s %9s %7s %7s\n' rate acked/s events/s p50_ms p99_ms \
-    p999_ms lwkd_cpu% bench_cpu% pg_cpu% db_p99 errors
+printf '%8s %9s %9s %8s %8s %8s %9s %8s %9s %8s %9s %7s %7s\n' rate acked/s events/s p50_ms p99_ms \
+    p999_ms lwkd_cpu% lwkd_us bench_cpu% bench_us pg_cpu% db_p99 errors
 first=1
 for r in $rates; do
     nobuild=$([ $first = 1 ] && echo 0 || echo 1)
@@ -32,9 +32,11 @@ import json, sys
 j = json.loads(sys.argv[1]); r = sys.argv[2]
 l = j.get("lwkd") or {}
 db = j.get("db") or {}
-print("%8s %9.0f %9.0f %8.2f %8.2f %8.2f %9.1f %9.1f %9s %7s %7d" % (r, j["acked_per_s"], j["events_per_s"],
-      j["latency_ms"]["p50"], j["latency_ms"]["p99"], j["latency_ms"]["p999"], l.get("cpu_load_pct", 0),
-      j["bench_cpu_load_pct"], "%.1f" % j["postgres_cpu_load_pct"] if "postgres_cpu_load_pct" in j else "-",
+print("%8s %9.0f %9.0f %8.2f %8.2f %8.2f %9.1f %8.1f %9.1f %8.1f %9s %7s %7d" % (r, j["acked_per_s"],
+      j["events_per_s"], j["latency_ms"]["p50"], j["latency_ms"]["p99"], j["latency_ms"]["p999"],
+      l.get("cpu_load_pct", 0), l.get("cpu_us_per_submission", 0), j["bench_cpu_load_pct"],
+      j["bench_cpu_us_per_submission"],
+      "%.1f" % j["postgres_cpu_load_pct"] if "postgres_cpu_load_pct" in j else "-",
       "%.0f" % db["lag_ms"]["p99"] if db and db.get("lag_ms") else "-", j["errors"]))
 ' "$j" "$r"
 done

@@ -59,6 +59,29 @@ def bench_closed_loop_over_the_unix_socket():
         assert d.stop() == 0, d.logtext()
 
 
+def bench_reads_participants_in_batches_or_as_frames_arrive():
+    # Participants and facilitators are read in batches by default (open loop):
+    # the flow still advances on their replies and every kiosk copy is matched.
+    d = Daemon("", extra=["--set", "rate_limit_rps=100000", "--set", "rate_limit_burst=100000"])
+    try:
+        args = ["--socket", d.sock_path, "--sessions", "2", "--participants", "4", "--json"]
+        open_loop = ["--duration", "2", "--rate", "40"]
+        rep, err = bench(d, *args, *open_loop)
+        check(rep, 2 * 6)
+        assert rep["participant_read_ms"] == 2 and rep["rounds_revealed"] > 0, rep
+        assert "in batches, 2 ms after a request" in err, err
+        rep, err = bench(d, *args, *open_loop, "--participant-read-ms", "0")
+        check(rep, 2 * 6)
+        assert rep["participant_read_ms"] == 0 and rep["rounds_revealed"] > 0, rep
+        assert "as frames arrive" in err, err
+        # The closed loop reads at once by default; in batches its replies come late but come.
+        rep, _ = bench(d, *args, "--duration", "1", "--closed", "--participant-read-ms", "5")
+        check(rep, 2 * 6)
+        assert rep["participant_read_ms"] == 5 and rep["rounds_revealed"] > 0, rep
+    finally:
+        assert d.stop() == 0, d.logtext()
+
+
 def bench_reports_a_table_by_default():
     d = Daemon("")
     try:
@@ -74,4 +97,4 @@ def bench_reports_a_table_by_default():
 
 if __name__ == "__main__":
     run([bench_runs_the_flow_and_measures_kiosk_latency, bench_closed_loop_over_the_unix_socket,
-         bench_reports_a_table_by_default])
+         bench_reads_participants_in_batches_or_as_frames_arrive, bench_reports_a_table_by_default])
