@@ -188,6 +188,7 @@ def console_and_participants_run_a_session_in_tmux():
         scribe_item(d, sid, ["Anna", "Bram", "Cem"], [5, 5, 6])
         scribe_item(d, sid, ["Anna", "Bram", "Cem"], [8, 7, 7])
         t.wait("fac", "Step 3a: themes", "No themes yet")
+        t.wait("anna", "theme>")  # her screen may follow the facilitator's a moment later
         t.type("anna", "Inwerken")
         t.wait("fac", "#1 Inwerken")
         t.type("fac", "next")
