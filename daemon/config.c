@@ -104,7 +104,7 @@ const struct config_key config_keys[] = {
             "Seconds in a minute of an instrument's agenda; lower only for a rehearsal or a test."),
     KEY_INT(db_batch_max, 1, 100000, 1000, RESTART,
             "Most events written to PostgreSQL in one batch."),
-    KEY_INT(db_batch_delay_ms, 0, 10000, 5, RESTART,
+    KEY_INT(db_batch_delay_ms, 0, 10000, 50, RESTART,
             "Longest wait to gather a batch of events before writing it, in ms."),
     KEY_INT(db_retry_max_ms, 100, 3600000, 30000, RESTART,
             "Longest wait between database reconnect attempts (backoff cap), in ms."),

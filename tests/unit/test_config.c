@@ -124,7 +124,7 @@ static void defaults_match_the_documented_values(void **state)
     assert_int_equal(c.idle_timeout_ms, 60000);
     assert_int_equal(c.session_idle_close_min, 240);
     assert_int_equal(c.db_batch_max, 1000);
-    assert_int_equal(c.db_batch_delay_ms, 5);
+    assert_int_equal(c.db_batch_delay_ms, 50);
     assert_int_equal(c.db_retry_max_ms, 30000);
     assert_string_equal(c.spool_path, "/var/lib/lwk/spool");
     assert_true(c.spool_max_bytes == INT64_C(268435456));
