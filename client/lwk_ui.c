@@ -849,7 +849,10 @@ static void log_event(struct ui *u, const struct proto_msg *e, int old_phase, in
         break;
     }
     case PT_EV_VOTE_OPENED:
-        ui_log(u, false, _("Voting opened: %d votes each."), st->vote_budget);
+        ui_log(u, false,
+               ngettext("Voting opened: %d vote each.", "Voting opened: %d votes each.",
+                        (unsigned long)st->vote_budget),
+               st->vote_budget);
         break;
     case PT_EV_VOTE_CLOSED:
         ui_log(u, false, "%s", _("Voting closed."));

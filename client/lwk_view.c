@@ -187,7 +187,11 @@ static void render_score(struct sbuf *b, const struct session_state *st, bool fa
                                   : _("blind until the reveal"),
                   C_OFF());
         if (r->n_scores < st->min_reveal)
-            sb_printf(b, _("At least %d scores are needed before the reveal.\n"), st->min_reveal);
+            sb_printf(b,
+                      ngettext("At least %d score is needed before the reveal.\n",
+                               "At least %d scores are needed before the reveal.\n",
+                               (unsigned long)st->min_reveal),
+                      st->min_reveal);
         if (fac) {
             struct wrap w = {b, width, 0, 4};
             sb_printf(b, "  %s✓%s ", C_GREEN(), C_OFF());
@@ -300,7 +304,10 @@ static void render_themes(struct sbuf *b, const struct session_state *st, bool f
 {
     int live = state_live_themes(st);
     if (st->vote_open) {
-        sb_printf(b, _("Voting is open: %d votes each."), st->vote_budget);
+        sb_printf(b,
+                  ngettext("Voting is open: %d vote each.", "Voting is open: %d votes each.",
+                           (unsigned long)st->vote_budget),
+                  st->vote_budget);
         if (!fac)
             sb_printf(b, _(" You have %d left: type a theme number to vote, -N to take one back."),
                       st->vote_budget - state_votes_used(st, me));
