@@ -120,8 +120,15 @@ class Kiosk:
         last = [""]
 
         def check():
+            # A capture can fall in the middle of a redraw: what follows a
+            # wait looks at a screen that stood still for 50 ms.
+            first = self.screen()
+            last[0] = first
+            if not pred(first):
+                return False
+            time.sleep(0.05)
             last[0] = self.screen()
-            return pred(last[0])
+            return last[0] == first
         try:
             wait_for(check, timeout=timeout, step=0.1, what=what)
         except AssertionError:
