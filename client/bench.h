@@ -163,7 +163,7 @@ struct bench_target_ops {
 extern const struct bench_target_ops bench_lwk_ops;
 extern const struct bench_target_ops bench_redis_ops;
 
-/* ---- reading in batches (bench.c) ---------------------------------------
+/* ---- reading in batches (bench_lazy.c) ---------------------------------------
  *
  * Only the kiosks' reads are timed; what a participant or a facilitator
  * receives matters only for the flow (its replies) and the counts. A lazy
